@@ -1,0 +1,79 @@
+/**
+ * Test-side access to the broker of the `kafka` project: its address, a restart that works from a worker, and
+ * the admin chores tests share (fresh topic names, topic creation, committed offsets).
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { Admin } from '@platformatic/kafka';
+import { inject } from 'vitest';
+import { brokerInfoFromDir, startBrokerInDir, stopBrokerInDir } from '../../scripts/kafka/broker.js';
+import './kafka-provided.js';
+
+/** The broker address, or `''` when the global setup could not start one (never in CI: it fails there). */
+export const kafkaBootstrap: string = inject('kafkaBootstrap');
+
+/** Why the kafka tests are skipped, for `describe.skipIf(!kafkaBootstrap)`; empty when a broker runs. */
+export const kafkaUnavailableReason: string = inject('kafkaUnavailableReason');
+
+/** A topic name no other test uses. */
+export function uniqueTopic(prefix = 'swb-test'): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+/** Stops the shared broker by pid (its data stays). */
+export async function stopKafka(): Promise<void> {
+  await stopBrokerInDir(inject('kafkaBrokerDir'));
+}
+
+/** Starts the shared broker again on the same ports and data, and waits until it answers. */
+export async function startKafka(): Promise<void> {
+  await startBrokerInDir(brokerInfoFromDir(inject('kafkaBrokerDir')));
+}
+
+/** Stops and starts the shared broker (same ports, same data). */
+export async function restartKafka(): Promise<void> {
+  await stopKafka();
+  await startKafka();
+}
+
+/** Runs `fn` with a short-lived admin client. */
+export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = new Admin({ clientId: 'switchboard-test-admin', bootstrapBrokers: [kafkaBootstrap] });
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.close();
+  }
+}
+
+/** Creates a topic with `partitions` partitions and waits until its leaders are known. */
+export async function createTopic(topic: string, partitions = 1): Promise<void> {
+  await withAdmin(async (admin) => {
+    await admin.createTopics({ topics: [topic], partitions, replicas: 1 });
+    for (let i = 0; i < 100; i++) {
+      const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
+      const t = metadata.topics.get(topic);
+      if (t && t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0)) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  });
+}
+
+/** The committed offset of each partition of `topic` for `group` (-1 where none). */
+export async function committedOffsets(group: string, topic: string, partitions = 1): Promise<bigint[]> {
+  return withAdmin(async (admin) => {
+    const groups = await admin.listConsumerGroupOffsets({
+      groups: [
+        { groupId: group, topics: [{ name: topic, partitionIndexes: [...Array(partitions).keys()] }] },
+      ],
+    });
+    const result: bigint[] = Array.from({ length: partitions }, () => -1n);
+    for (const g of groups) {
+      for (const t of g.topics) {
+        for (const p of t.partitions) result[p.partitionIndex] = p.committedOffset;
+      }
+    }
+    return result;
+  });
+}
