@@ -1,0 +1,88 @@
+/**
+ * How topics, keys and groups become NATS subjects, stream names and consumer names.
+ *
+ * A topic `orders` maps to the subject prefix `<subjectPrefix>orders`; every message goes to
+ * `<subjectPrefix>orders.<key-token>`, so JetStream orders per subject and a consumer filters on
+ * `<subjectPrefix>orders.*` (exactly one token after the topic, which keeps `orders` and `orders.eu` apart).
+ *
+ * Key tokens:
+ * - no key: `_`;
+ * - a key of ASCII letters, digits, `-` and `_` that does not start with `_`: the key itself;
+ * - the empty key: `__`;
+ * - any other key (dots, spaces, wildcards, non-ASCII, leading `_`): `_` followed by the base64url encoding
+ *   (no padding) of its UTF-8 bytes. base64url only uses letters, digits, `-` and `_`, a plain key never starts
+ *   with `_`, and one base64url character never encodes a byte (so `__` is free), hence every token decodes back
+ *   to exactly one key.
+ *
+ * @module
+ */
+import { SwitchboardError } from '../../errors.js';
+
+/** The token used for messages without a key. */
+export const NO_KEY_TOKEN = '_';
+/** The token of the empty key. */
+export const EMPTY_KEY_TOKEN = '__';
+/** Longest key token accepted: subjects travel in the protocol's control line, which servers cap at 4 KiB. */
+export const MAX_KEY_TOKEN_LENGTH = 1024;
+
+const PLAIN_TOKEN = /^[A-Za-z0-9-][A-Za-z0-9_-]*$/;
+const TOPIC = /^[^\s.*>]+(\.[^\s.*>]+)*$/;
+
+/** Encodes a message key as one subject token (see the module comment). */
+export function encodeKeyToken(key: string | undefined): string {
+  if (key === undefined) return NO_KEY_TOKEN;
+  if (key === '') return EMPTY_KEY_TOKEN;
+  const token = PLAIN_TOKEN.test(key) ? key : `_${Buffer.from(key, 'utf8').toString('base64url')}`;
+  if (token.length > MAX_KEY_TOKEN_LENGTH) {
+    throw new SwitchboardError('SWB_PUBLISH_FAILED', 'message key too long for a NATS subject token', {
+      details: { limit: MAX_KEY_TOKEN_LENGTH, length: token.length },
+    });
+  }
+  return token;
+}
+
+/** Decodes a subject token made by {@link encodeKeyToken}. */
+export function decodeKeyToken(token: string): string | undefined {
+  if (token === NO_KEY_TOKEN) return undefined;
+  if (token === EMPTY_KEY_TOKEN) return '';
+  if (token.startsWith('_')) return Buffer.from(token.slice(1), 'base64url').toString('utf8');
+  return token;
+}
+
+/** Throws `SWB_CONFIG_INVALID` unless `topic` is usable as a subject prefix (no wildcards, spaces, empty tokens). */
+export function assertTopic(topic: string): void {
+  if (!TOPIC.test(topic)) {
+    throw new SwitchboardError('SWB_CONFIG_INVALID', 'topic is not usable as a NATS subject prefix', {
+      details: { topic, rule: 'dot-separated tokens without spaces, "*" or ">"' },
+    });
+  }
+}
+
+/** The subject of a message with `key` on `topic`. */
+export function messageSubject(prefix: string, topic: string, key: string | undefined): string {
+  return `${prefix}${topic}.${encodeKeyToken(key)}`;
+}
+
+/** The filter matching every message of `topic`. */
+export function topicFilter(prefix: string, topic: string): string {
+  return `${prefix}${topic}.*`;
+}
+
+/** The key carried by `subject`, a subject of `topic` made by {@link messageSubject}. */
+export function keyFromSubject(subject: string): string | undefined {
+  const dot = subject.lastIndexOf('.');
+  return decodeKeyToken(dot === -1 ? subject : subject.slice(dot + 1));
+}
+
+/**
+ * A name safe for JetStream streams and consumers (no `.`, `*`, `>`, spaces, slashes): plain names pass through;
+ * others become `<prefix>` plus the base64url of their bytes, so two different inputs never share a name.
+ */
+export function safeName(name: string, prefix = 'x_'): string {
+  return /^[A-Za-z0-9_-]+$/.test(name) ? name : `${prefix}${Buffer.from(name, 'utf8').toString('base64url')}`;
+}
+
+/** The default stream name of a topic: `<streamPrefix><topic>` with `.` written as `_`, made safe. */
+export function defaultStreamName(streamPrefix: string, topic: string): string {
+  return safeName(`${streamPrefix}${topic.replaceAll('.', '_')}`);
+}
