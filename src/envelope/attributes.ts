@@ -1,0 +1,170 @@
+/**
+ * The rules for each envelope attribute: which exist, which are required, and what a valid value looks like.
+ * Shared by {@link validateEnvelope}, {@link createEnvelope} and the wire bindings, so every path that builds an
+ * envelope applies the same checks.
+ *
+ * @internal
+ */
+import { invalidEnvelope } from './fail.js';
+import { parseRfc3339 } from './time.js';
+
+/** Context attributes that every envelope carries. */
+export const REQUIRED_ATTRIBUTES = [
+  'id',
+  'source',
+  'type',
+  'specversion',
+  'time',
+  'datacontenttype',
+] as const;
+
+/** Optional string attributes: CloudEvents optional attributes and Switchboard's extensions. */
+export const OPTIONAL_ATTRIBUTES = [
+  'subject',
+  'dataschema',
+  'correlationid',
+  'causationid',
+  'partitionkey',
+  'schemaversion',
+  'destination',
+  'expirytime',
+  'traceparent',
+  'tracestate',
+] as const;
+
+/** Every attribute name an envelope has outside `extensions`, `data` included. */
+export const KNOWN_KEYS: ReadonlySet<string> = new Set<string>([
+  ...REQUIRED_ATTRIBUTES,
+  ...OPTIONAL_ATTRIBUTES,
+  'data',
+  'extensions',
+]);
+
+/** Names a user extension may not take: they already mean something. */
+const RESERVED_EXTENSION_NAMES: ReadonlySet<string> = new Set<string>([
+  ...REQUIRED_ATTRIBUTES,
+  ...OPTIONAL_ATTRIBUTES,
+  'data',
+  'extensions',
+]);
+
+/** CloudEvents extension names: lower-case ASCII letters and digits (we cap the length at 64). */
+export const EXTENSION_NAME = /^[a-z0-9]{1,64}$/;
+
+// CloudEvents strings exclude control characters (C0, DEL, C1); lone surrogates are rejected separately.
+// Keeping them out also keeps CR, LF and NUL out of every header we write.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
+const CONTROL_CHARS = /[\u0000-\u001f\u007f-\u009f]/;
+const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:[ \t]*;[\x20-\x7e\t]*)?$/;
+const URI_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
+const SEMVER =
+  /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-[\x21-\x7e]*)?$/;
+const TRACESTATE = /^[\x20-\x7e]{1,512}$/;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
+
+// ES2024 lib typing, which our ES2023 target lacks; Node >= 20 has the method.
+interface WellFormedString {
+  isWellFormed(): boolean;
+}
+
+/** Tells whether `value` is a semantic version (semver 2.0). */
+export function isSemver(value: string): boolean {
+  return SEMVER.test(value);
+}
+
+/** Tells whether a media type is JSON (`application/json`, `text/json`, `...+json`, parameters allowed). */
+export function isJsonMediaType(mediaType: string): boolean {
+  const essence = mediaEssence(mediaType);
+  return essence === 'application/json' || essence === 'text/json' || essence.endsWith('+json');
+}
+
+/** The `type/subtype` part of a media type, lower-cased, without parameters. */
+export function mediaEssence(mediaType: string): string {
+  const semi = mediaType.indexOf(';');
+  return (semi === -1 ? mediaType : mediaType.slice(0, semi)).trim().toLowerCase();
+}
+
+/** Checks a CloudEvents string attribute: a non-empty string without control characters or lone surrogates. */
+export function checkString(field: string, value: unknown): asserts value is string {
+  if (typeof value !== 'string') throw invalidEnvelope(field, 'must be a string');
+  if (value.length === 0) throw invalidEnvelope(field, 'must not be empty');
+  if (CONTROL_CHARS.test(value)) throw invalidEnvelope(field, 'must not contain control characters');
+  if (!(value as unknown as WellFormedString).isWellFormed())
+    throw invalidEnvelope(field, 'must not contain lone surrogates');
+}
+
+/** Checks one attribute (required or optional) by name. `value` is known to be present. */
+export function checkAttribute(field: string, value: unknown): void {
+  checkString(field, value);
+  switch (field) {
+    case 'specversion':
+      if (value !== '1.0') throw invalidEnvelope(field, "must be '1.0'");
+      return;
+    case 'time':
+    case 'expirytime':
+      if (parseRfc3339(value) === undefined) throw invalidEnvelope(field, 'must be an RFC 3339 timestamp');
+      return;
+    case 'datacontenttype':
+      if (!MEDIA_TYPE.test(value)) throw invalidEnvelope(field, 'must be a media type (type/subtype)');
+      return;
+    case 'dataschema':
+      if (!URI_SCHEME.test(value)) throw invalidEnvelope(field, 'must be an absolute URI');
+      return;
+    case 'schemaversion':
+      if (!SEMVER.test(value)) throw invalidEnvelope(field, 'must be a semantic version (1.2.0)');
+      return;
+    case 'traceparent':
+      checkTraceparent(value);
+      return;
+    case 'tracestate':
+      if (!TRACESTATE.test(value))
+        throw invalidEnvelope(field, 'must be at most 512 printable ASCII characters');
+      return;
+    default:
+      return;
+  }
+}
+
+function checkTraceparent(value: string): void {
+  const m = TRACEPARENT.exec(value);
+  if (
+    m === null ||
+    m[1] === 'ff' ||
+    m[2] === ZERO_TRACE_ID ||
+    m[3] === ZERO_SPAN_ID ||
+    (m[1] === '00' && m[5])
+  ) {
+    throw invalidEnvelope('traceparent', 'must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)');
+  }
+}
+
+/** Checks the `extensions` record and returns a frozen copy (or `undefined` when it is absent or empty). */
+export function checkExtensions(value: unknown): Readonly<Record<string, string>> | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidEnvelope('extensions', 'must be an object of strings');
+  }
+  const copy: Record<string, string> = {};
+  let count = 0;
+  for (const name of Object.keys(value)) {
+    const v = (value as Record<string, unknown>)[name];
+    if (v === undefined) continue;
+    checkExtensionName(name);
+    checkString(`extensions.${name}`, v);
+    copy[name] = v;
+    count++;
+  }
+  return count === 0 ? undefined : Object.freeze(copy);
+}
+
+/** Checks a user extension's name against the CloudEvents naming rules and our reserved names. */
+export function checkExtensionName(name: string): void {
+  if (!EXTENSION_NAME.test(name)) {
+    throw invalidEnvelope(`extensions.${name}`, 'name must be 1-64 lower-case ASCII letters or digits');
+  }
+  if (RESERVED_EXTENSION_NAMES.has(name)) {
+    throw invalidEnvelope(`extensions.${name}`, 'name is reserved for an envelope attribute');
+  }
+}

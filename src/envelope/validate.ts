@@ -1,0 +1,86 @@
+/**
+ * Envelope validation: {@link validateEnvelope} for values from anywhere, and the internal bookkeeping that lets
+ * the bindings skip re-validating envelopes this module built itself.
+ *
+ * @module
+ */
+import {
+  checkAttribute,
+  checkExtensions,
+  KNOWN_KEYS,
+  OPTIONAL_ATTRIBUTES,
+  REQUIRED_ATTRIBUTES,
+} from './attributes.js';
+import { invalidEnvelope } from './fail.js';
+import type { Envelope } from './types.js';
+
+// Envelopes built by createEnvelope, validateEnvelope or a decoder are frozen after their checks passed, so a
+// later encode can trust them without checking again. A WeakSet keeps no envelope alive.
+const checked = new WeakSet<object>();
+
+/** Freezes an envelope whose attributes passed the checks and remembers that it did. @internal */
+export function sealEnvelope<T>(envelope: Envelope<T>): Envelope<T> {
+  Object.freeze(envelope);
+  checked.add(envelope);
+  return envelope;
+}
+
+/** Tells whether this module already checked (and froze) `envelope`. @internal */
+export function isSealed(envelope: object): boolean {
+  return checked.has(envelope);
+}
+
+/**
+ * Checks that `value` is a well-formed envelope and returns a frozen copy holding only its defined attributes.
+ *
+ * Required: `id`, `source`, `type`, `specversion` (`'1.0'`), `time` (RFC 3339), `datacontenttype` (a media
+ * type). Every string attribute must be non-empty and free of control characters; `schemaversion` must be a
+ * semantic version, `expirytime` RFC 3339, `traceparent` W3C trace context, `dataschema` an absolute URI;
+ * extension names follow the CloudEvents rules. Unknown top-level attributes are rejected (they belong in
+ * `extensions`). `data` may be anything the codec can carry, `undefined` included.
+ *
+ * @throws SwitchboardError `SWB_ENVELOPE_INVALID` with `details: { field, reason }`.
+ * @example
+ * ```ts
+ * const envelope = validateEnvelope(JSON.parse(text));
+ * console.log(envelope.type);
+ * ```
+ */
+export function validateEnvelope<T = unknown>(value: unknown): Envelope<T> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw invalidEnvelope('envelope', 'must be an object');
+  }
+  if (isSealed(value)) return value as Envelope<T>;
+  const source = value as Record<string, unknown>;
+  for (const key of Object.keys(source)) {
+    if (!KNOWN_KEYS.has(key) && source[key] !== undefined) {
+      throw invalidEnvelope(key, 'is not an envelope attribute (put extensions in `extensions`)');
+    }
+  }
+  const result: Record<string, unknown> = {};
+  for (const field of REQUIRED_ATTRIBUTES) {
+    const v = source[field];
+    if (v === undefined) throw invalidEnvelope(field, 'is required');
+    checkAttribute(field, v);
+    result[field] = v;
+  }
+  for (const field of OPTIONAL_ATTRIBUTES) {
+    const v = source[field];
+    if (v === undefined) continue;
+    checkAttribute(field, v);
+    result[field] = v;
+  }
+  result.data = source.data;
+  const extensions = checkExtensions(source.extensions);
+  if (extensions !== undefined) result.extensions = extensions;
+  return sealEnvelope(result as unknown as Envelope<T>);
+}
+
+/**
+ * Checks the attributes of an envelope-shaped object in place, without copying. Used on the encode path for
+ * envelopes this module did not build. @internal
+ */
+export function checkEnvelopeAttributes(envelope: Envelope): void {
+  if (isSealed(envelope)) return;
+  validateEnvelope(envelope);
+}
