@@ -257,13 +257,17 @@ export class JetStreamSubscription extends BaseSubscription<Msg> {
 
   private receive(msg: Msg): void {
     this.lastActivity = Date.now();
-    const pull = this.pulls.get(msg.subject);
     const info = msg.reply === undefined || msg.reply === '' ? undefined : parseAckSubject(msg.reply);
     if (info === undefined) {
       this.status(msg);
       return;
     }
-    if (pull !== undefined && ++pull.received >= pull.batch) this.pulls.delete(msg.subject);
+    // Messages carry their own subject, not the pull's reply subject; the server fills pulls first come, first
+    // served, so count each message against the oldest open pull.
+    for (const [reply, pull] of this.pulls) {
+      if (++pull.received >= pull.batch) this.pulls.delete(reply);
+      break;
+    }
     const item: Inbound<Msg> = {
       message: { key: keyFromSubject(msg.subject), headers: fromNatsHeaders(msg.headers), body: msg.data },
       attempt: info.deliveryCount,
