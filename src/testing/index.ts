@@ -5,6 +5,7 @@
  * @module
  */
 
+export { runStoreConformance, type StoreConformanceOptions } from './store-conformance.js';
 export type {
   ConformanceSkip,
   ConformanceTestName,
