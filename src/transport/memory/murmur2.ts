@@ -57,7 +57,9 @@ function utf8Into(key: string): number {
  * ```
  */
 export function murmur2(key: string): number {
-  return hashBytes(scratch, utf8Into(key));
+  // Encode first: encoding may replace `scratch` with a larger buffer.
+  const length = utf8Into(key);
+  return hashBytes(scratch, length);
 }
 
 /**
