@@ -1,0 +1,326 @@
+/**
+ * The consumer pipeline: one per transport subscription (topic and group), dispatching by message type.
+ *
+ * delivery -> decode (size and header checks inside) -> handler by type -> destination and deadline checks ->
+ * idempotency reserve -> policies (outermost policy, retry, breaker) and timeout -> handler -> commit -> ack.
+ * Failures follow the three stages of {@link SubscribeOptions}.
+ *
+ * @module
+ */
+import type { EventEmitter } from 'eventemitter3';
+import type { Envelope, WireMessage } from '../envelope/types.js';
+import { isSwitchboardError, SwitchboardError } from '../errors.js';
+import type { IdempotencyStore } from '../idempotency/types.js';
+import type { Delivery, DeliveryCoordinates } from '../transport/types.js';
+import { buildDeadLetter, FailureClock } from './dead-letter.js';
+import type { EnvelopeCodec } from './local-codec.js';
+import { runWithDeadline } from './deadline.js';
+import type {
+  AnyPolicy,
+  BusEventMap,
+  DeadLetterReason,
+  Handler,
+  HandlerContext,
+  Logger,
+  PublishOptions,
+  PublishResult,
+} from './types.js';
+
+/** A handler with its resolved options. */
+export interface HandlerEntry {
+  /** The type it handles; `undefined` handles every type on the topic not claimed by another entry. */
+  readonly type: string | undefined;
+  readonly handler: Handler;
+  readonly policy: AnyPolicy | undefined;
+  readonly timeoutMs: number | undefined;
+  readonly maxDeliveries: number;
+  readonly redeliveryDelay: (attempt: number) => number;
+  /** `undefined` when dead-lettering is disabled. */
+  readonly deadLetterTopic: string | undefined;
+  readonly store: IdempotencyStore | undefined;
+  readonly leaseMs: number;
+  readonly ttlMs: number;
+  readonly keyOf: (envelope: Envelope) => string;
+  readonly destination: string | undefined;
+}
+
+/** What the pipeline needs from the bus. */
+export interface ConsumerHost {
+  readonly codec: EnvelopeCodec;
+  readonly events: EventEmitter<BusEventMap>;
+  readonly logger: Logger | undefined;
+  /** Publishes a dead letter (raw wire message) to `topic`. */
+  sendDeadLetter(topic: string, message: WireMessage): Promise<void>;
+  publishCaused(cause: Envelope, type: string, data: unknown, options?: PublishOptions): Promise<PublishResult>;
+}
+
+/** Marks an error as one that can never succeed: the message goes straight to the dead-letter topic. */
+export function permanentError(message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}): SwitchboardError {
+  return new SwitchboardError('SWB_HANDLER_FAILED', message, { ...options, retryable: false });
+}
+
+/**
+ * Errors that can never succeed by trying again: a `SwitchboardError` with `retryable: false`, or any error
+ * with `permanent: true`. Plain errors are presumed transient: the broker redelivers them.
+ */
+export function isPermanentError(error: unknown): boolean {
+  if (isSwitchboardError(error)) return !error.retryable;
+  return typeof error === 'object' && error !== null && (error as { permanent?: unknown }).permanent === true;
+}
+
+class PermanentFailure {
+  constructor(readonly error: unknown) {}
+}
+
+class Context implements HandlerContext {
+  retryAttempt = 0;
+  constructor(
+    readonly signal: AbortSignal,
+    readonly attempt: number,
+    readonly topic: string,
+    readonly group: string,
+    readonly coordinates: DeliveryCoordinates,
+    readonly envelope: Envelope,
+    readonly host: ConsumerHost,
+  ) {}
+
+  publish(type: string, data: unknown, options?: PublishOptions): Promise<PublishResult> {
+    return this.host.publishCaused(this.envelope, type, data, options);
+  }
+}
+
+/** Dispatches the deliveries of one transport subscription to the handlers registered for their types. */
+export class Consumer {
+  readonly #byType = new Map<string, HandlerEntry>();
+  #fallback: HandlerEntry | undefined;
+  readonly #failures = new FailureClock();
+  readonly onDelivery: (delivery: Delivery) => Promise<void>;
+
+  constructor(
+    readonly topic: string,
+    readonly group: string,
+    readonly host: ConsumerHost,
+  ) {
+    this.onDelivery = (delivery) => this.#handle(delivery);
+  }
+
+  /** Registers a handler; rejects a second handler for the same type in the same group. */
+  add(entry: HandlerEntry): void {
+    if (entry.type === undefined) {
+      if (this.#fallback !== undefined) throw duplicateHandler(this.topic, this.group, '*');
+      this.#fallback = entry;
+      return;
+    }
+    if (this.#byType.has(entry.type)) throw duplicateHandler(this.topic, this.group, entry.type);
+    this.#byType.set(entry.type, entry);
+  }
+
+  /** Removes a handler; returns whether none is left. */
+  remove(entry: HandlerEntry): boolean {
+    if (entry.type === undefined) {
+      if (this.#fallback === entry) this.#fallback = undefined;
+    } else if (this.#byType.get(entry.type) === entry) this.#byType.delete(entry.type);
+    return this.#byType.size === 0 && this.#fallback === undefined;
+  }
+
+  /** Types handled here (`*` for the topic-wide handler). */
+  get types(): string[] {
+    const types = [...this.#byType.keys()];
+    if (this.#fallback !== undefined) types.push('*');
+    return types;
+  }
+
+  async #handle(delivery: Delivery): Promise<void> {
+    let envelope: Envelope;
+    try {
+      envelope = this.host.codec.decode(delivery.message);
+    } catch (error) {
+      // Bad bytes can never succeed: straight to the dead-letter topic of whichever handler owns the topic.
+      const entry = this.#fallback ?? this.#byType.values().next().value;
+      await this.#deadLetter(delivery, undefined, entry, 'decode-failed', error);
+      return;
+    }
+    const entry = this.#byType.get(envelope.type) ?? this.#fallback;
+    if (entry === undefined) {
+      // Another type on a shared topic (seed 002: task-events carries several): not ours, acknowledge.
+      await delivery.ack();
+      this.host.events.emit('ignored', { envelope, topic: this.topic, group: this.group, reason: 'no-handler' });
+      return;
+    }
+    if (entry.destination !== undefined && envelope.destination !== undefined && envelope.destination !== entry.destination) {
+      await delivery.ack();
+      this.host.events.emit('ignored', { envelope, topic: this.topic, group: this.group, reason: 'other-destination' });
+      return;
+    }
+    let remainingMs: number | undefined;
+    if (envelope.expirytime !== undefined) {
+      remainingMs = Date.parse(envelope.expirytime) - Date.now();
+      if (!(remainingMs > 0)) {
+        const error = new SwitchboardError('SWB_ENVELOPE_EXPIRED', `message expired at ${envelope.expirytime}`);
+        await this.#deadLetter(delivery, envelope, entry, 'expired', error);
+        return;
+      }
+    }
+    let key: string | undefined;
+    if (entry.store !== undefined) {
+      key = entry.keyOf(envelope);
+      const reserved = await this.#reserve(entry.store, key, entry.leaseMs, delivery, envelope);
+      if (reserved !== 'acquired') return;
+    }
+    const started = performance.now();
+    try {
+      await this.#invoke(entry, envelope, delivery, remainingMs);
+    } catch (error) {
+      if (key !== undefined) await entry.store!.release(key).catch((e: unknown) => this.#error(e, 'idempotency.release'));
+      await this.#fail(delivery, envelope, entry, error);
+      return;
+    }
+    if (key !== undefined) {
+      // Handled but not recorded: acknowledging is still right (redelivering would repeat the side effect now);
+      // the reservation's lease guards against a duplicate for its lifetime.
+      await entry.store!.commit(key, entry.ttlMs).catch((e: unknown) => this.#error(e, 'idempotency.commit'));
+    }
+    this.#failures.forget(envelope.id);
+    await delivery.ack();
+    this.host.events.emit('handled', {
+      envelope,
+      topic: this.topic,
+      group: this.group,
+      attempt: delivery.attempt,
+      durationMs: performance.now() - started,
+    });
+  }
+
+  async #reserve(
+    store: IdempotencyStore,
+    key: string,
+    leaseMs: number,
+    delivery: Delivery,
+    envelope: Envelope,
+  ): Promise<'acquired' | 'skip'> {
+    let result: Awaited<ReturnType<IdempotencyStore['reserve']>>;
+    try {
+      result = await store.reserve(key, leaseMs);
+    } catch (error) {
+      // Fail closed: never process without a reservation. The broker redelivers once the store is back.
+      this.#error(error, 'idempotency.reserve');
+      await delivery.nack({ delayMs: 1000 });
+      this.host.events.emit('redelivery', { envelope, topic: this.topic, group: this.group, attempt: delivery.attempt, delayMs: 1000 });
+      return 'skip';
+    }
+    if (result === 'acquired') return result;
+    if (result === 'duplicate') {
+      await delivery.ack();
+      this.host.events.emit('duplicate', { envelope, topic: this.topic, group: this.group });
+      return 'skip';
+    }
+    // Another worker holds it: try again after a while; its lease bounds the wait.
+    const delayMs = Math.min(leaseMs, 1000);
+    await delivery.nack({ delayMs });
+    this.host.events.emit('redelivery', { envelope, topic: this.topic, group: this.group, attempt: delivery.attempt, delayMs });
+    return 'skip';
+  }
+
+  #invoke(entry: HandlerEntry, envelope: Envelope, delivery: Delivery, remainingMs: number | undefined): Promise<unknown> {
+    const timeoutMs =
+      entry.timeoutMs === undefined ? remainingMs : remainingMs === undefined ? entry.timeoutMs : Math.min(entry.timeoutMs, remainingMs);
+    const call = (signal: AbortSignal, retryAttempt: number): Promise<unknown> => {
+      const context = new Context(signal, delivery.attempt, this.topic, this.group, delivery.coordinates, envelope, this.host);
+      context.retryAttempt = retryAttempt;
+      if (timeoutMs === undefined) {
+        try {
+          return Promise.resolve(entry.handler(envelope, context));
+        } catch (error) {
+          return Promise.reject(error);
+        }
+      }
+      return runWithDeadline(timeoutMs, signal, (deadlineSignal) => {
+        const timed = new Context(deadlineSignal, delivery.attempt, this.topic, this.group, delivery.coordinates, envelope, this.host);
+        timed.retryAttempt = retryAttempt;
+        return entry.handler(envelope, timed);
+      });
+    };
+    if (entry.policy === undefined) return call(delivery.signal, 0);
+    // A permanent error must skip in-process retries and must not count against a breaker, whatever the
+    // policies were told to handle: carry it past them as a value and throw it again outside.
+    return entry.policy
+      .execute(
+        (ctx: { signal: AbortSignal; attempt?: number }) =>
+          call(ctx.signal, ctx.attempt ?? 0).catch((error: unknown) => {
+            if (isPermanentError(error)) return new PermanentFailure(error);
+            throw error;
+          }),
+        delivery.signal,
+      )
+      .then((result: unknown) => {
+        if (result instanceof PermanentFailure) throw result.error;
+        return result;
+      });
+  }
+
+  async #fail(delivery: Delivery, envelope: Envelope, entry: HandlerEntry, error: unknown): Promise<void> {
+    this.host.events.emit('failed', { envelope, topic: this.topic, group: this.group, attempt: delivery.attempt, error });
+    if (delivery.signal.aborted && !isPermanentError(error)) {
+      // Shut down or revoked mid-flight: give it back untouched; it does not count as a failure of the message.
+      await delivery.nack();
+      return;
+    }
+    if (isPermanentError(error)) {
+      await this.#deadLetter(delivery, envelope, entry, 'permanent-error', error);
+      return;
+    }
+    if (delivery.attempt >= entry.maxDeliveries) {
+      await this.#deadLetter(delivery, envelope, entry, 'max-deliveries', error);
+      return;
+    }
+    this.#failures.fail(envelope.id, Date.now());
+    const delayMs = entry.redeliveryDelay(delivery.attempt);
+    await delivery.nack({ delayMs });
+    this.host.events.emit('redelivery', { envelope, topic: this.topic, group: this.group, attempt: delivery.attempt, delayMs });
+  }
+
+  async #deadLetter(
+    delivery: Delivery,
+    envelope: Envelope | undefined,
+    entry: HandlerEntry | undefined,
+    reason: DeadLetterReason,
+    error: unknown,
+  ): Promise<void> {
+    const deadLetterTopic = entry === undefined ? `${this.topic}.dlq` : entry.deadLetterTopic;
+    if (deadLetterTopic === undefined) {
+      this.host.logger?.warn({ topic: this.topic, group: this.group, reason, code: codeOf(error) }, 'dropping failed message: dead-lettering is disabled');
+      await delivery.ack();
+      return;
+    }
+    const now = Date.now();
+    const firstFailureMs = envelope === undefined ? now : this.#failures.fail(envelope.id, now);
+    const letter = buildDeadLetter(delivery, { reason, error, group: this.group, firstFailureMs, lastFailureMs: now });
+    try {
+      await this.host.sendDeadLetter(deadLetterTopic, letter);
+    } catch (publishError) {
+      // Never lose it: give it back and try again later.
+      this.#error(publishError, 'dead-letter.publish');
+      await delivery.nack({ delayMs: 1000 });
+      return;
+    }
+    if (envelope !== undefined) this.#failures.forget(envelope.id);
+    await delivery.ack();
+    this.host.events.emit('dead-lettered', { topic: this.topic, deadLetterTopic, group: this.group, reason, error });
+  }
+
+  #error(error: unknown, context: string): void {
+    this.host.events.emit('error', { error, context });
+    this.host.logger?.error({ context, code: codeOf(error) }, 'switchboard consumer error');
+  }
+}
+
+function codeOf(error: unknown): string | undefined {
+  return isSwitchboardError(error) ? error.code : undefined;
+}
+
+function duplicateHandler(topic: string, group: string, type: string): SwitchboardError {
+  return new SwitchboardError('SWB_SUBSCRIBE_FAILED', `a handler for '${type}' on '${topic}' in group '${group}' exists already`, {
+    details: { topic, group, type },
+  });
+}
+
