@@ -35,12 +35,6 @@ export interface AvroCodec<T = unknown> extends Codec<T> {
   readonly writerType: avro.Type;
 }
 
-interface MapTypeView {
-  typeName: string;
-  valuesType: unknown;
-  _read: (tap: TapView) => unknown;
-}
-
 interface TapView {
   buf: Buffer;
   pos: number;
@@ -49,11 +43,114 @@ interface TapView {
   readString(): string;
 }
 
+interface ValuesReader {
+  _read(tap: TapView): unknown;
+}
+
+const BaseMapType = avro.types.MapType as unknown as new (schema: unknown, options: unknown) => avro.Type;
+
+/**
+ * avsc reads maps into `{}` with `val[key] = ...`, so a `__proto__` key would replace the map's prototype (and
+ * vanish as a key). This map type is avsc's own with one change: entries go into an `Object.create(null)`
+ * object. Resolvers copy `_read` from the reader type, so schema resolution uses it too. avsc freezes its
+ * types, hence a subclass (installed through avsc's `typeHook`) rather than a patch.
+ */
+class NullPrototypeMapType extends BaseMapType {
+  _read(this: { valuesType: ValuesReader }, tap: TapView): unknown {
+    const values = this.valuesType;
+    const map: Record<string, unknown> = Object.create(null);
+    for (;;) {
+      let n = tap.readLong();
+      if (n === 0) return map;
+      if (n < 0) {
+        n = -n;
+        tap.skipLong();
+      }
+      // Defence in depth for paths that skip the guard: each entry needs at least one byte.
+      if (n > tap.buf.length - tap.pos) throw decodeFailed('avro block count exceeds the remaining bytes');
+      while (n-- > 0) {
+        const key = tap.readString();
+        map[key] = values._read(tap);
+      }
+    }
+  }
+}
+
+interface TypeView {
+  readonly typeName: string;
+  readonly fields?: readonly { readonly type: TypeView }[];
+  readonly types?: readonly TypeView[];
+  readonly itemsType?: TypeView;
+  readonly valuesType?: TypeView;
+  readonly underlyingType?: TypeView;
+}
+
+/**
+ * Builds an avsc type whose maps decode into null-prototype objects. A `Type` built elsewhere that holds
+ * maps is rebuilt from its schema (its union wrapping is kept; custom logical types need
+ * `options.logicalTypes`).
+ *
+ * @throws SwitchboardError `SWB_SCHEMA_INVALID` for a schema avsc rejects.
+ * @example
+ * ```ts
+ * const type = avroType({ type: 'map', values: 'string' });
+ * Object.getPrototypeOf(type.fromBuffer(type.toBuffer({ a: 'b' }))); // null
+ * ```
+ */
+export function avroType(schema: AvroSchema, options: Partial<avro.ForSchemaOptions> = {}): avro.Type {
+  let source: unknown = schema;
+  let forSchemaOptions = options;
+  if (avro.Type.isType(schema)) {
+    const unsafeMaps = collect(
+      schema as unknown as TypeView,
+      (t) => t.typeName === 'map' && !(t instanceof NullPrototypeMapType),
+    );
+    if (unsafeMaps.length === 0) return schema as avro.Type;
+    const unions = collect(schema as unknown as TypeView, (t) => t.typeName.startsWith('union'));
+    const wrapped = unions.filter((t) => t.typeName === 'union:wrapped').length;
+    const wrapUnions = wrapped === unions.length && wrapped > 0 ? 'always' : wrapped === 0 ? 'never' : 'auto';
+    source = (schema as avro.Type).schema({ exportAttrs: true });
+    forSchemaOptions = { wrapUnions, ...options };
+  }
+  const userHook = forSchemaOptions.typeHook;
+  const typeHook = (s: avro.Schema, o: Partial<avro.ForSchemaOptions>): avro.Type | undefined => {
+    const own = userHook?.(s, o as avro.ForSchemaOptions);
+    if (own !== undefined) return own;
+    const view = s as { type?: unknown; logicalType?: unknown } | null;
+    if (typeof view === 'object' && view !== null && view.type === 'map' && view.logicalType === undefined) {
+      return new NullPrototypeMapType(s, o);
+    }
+    return undefined;
+  };
+  try {
+    return avro.Type.forSchema(source as avro.Schema, { ...forSchemaOptions, typeHook });
+  } catch (error) {
+    throw failure('SWB_SCHEMA_INVALID', `invalid avro schema: ${(error as Error).message}`);
+  }
+}
+
+function collect(root: TypeView, predicate: (t: TypeView) => boolean): TypeView[] {
+  const seen = new Set<TypeView>();
+  const found: TypeView[] = [];
+  const visit = (t: TypeView | undefined): void => {
+    if (t === undefined || seen.has(t)) return;
+    seen.add(t);
+    if (predicate(t)) found.push(t);
+    for (const field of t.fields ?? []) visit(field.type);
+    for (const branch of t.types ?? []) visit(branch);
+    visit(t.itemsType);
+    visit(t.valuesType);
+    visit(t.underlyingType);
+  };
+  visit(root);
+  return found;
+}
+
 /**
  * Creates an Avro codec (`application/avro`).
  *
- * Maps in the reader type are patched in place to decode into `Object.create(null)` objects; pass a type you
- * do not share with code that expects ordinary objects from avsc, or pass the schema JSON.
+ * Maps decode into `Object.create(null)` objects (see {@link avroType}); records decode into avsc's record
+ * instances.
  *
  * @throws SwitchboardError `SWB_SCHEMA_INVALID` for a schema avsc rejects, or writer data the reader schema
  * cannot resolve.
@@ -69,10 +166,9 @@ interface TapView {
  * ```
  */
 export function avroCodec<T = unknown>(schema: AvroSchema, options: AvroCodecOptions = {}): AvroCodec<T> {
-  const type = toType(schema, options.typeOptions);
+  const type = avroType(schema, options.typeOptions);
   const writerType =
-    options.writerSchema === undefined ? type : toType(options.writerSchema, options.typeOptions);
-  patchMaps(type);
+    options.writerSchema === undefined ? type : avroType(options.writerSchema, options.typeOptions);
   let resolver: ReturnType<avro.Type['createResolver']> | undefined;
   if (writerType !== type) {
     try {
@@ -114,15 +210,6 @@ export function avroCodec<T = unknown>(schema: AvroSchema, options: AvroCodecOpt
   };
 }
 
-function toType(schema: AvroSchema, options: Partial<avro.ForSchemaOptions> | undefined): avro.Type {
-  if (avro.Type.isType(schema)) return schema as avro.Type;
-  try {
-    return avro.Type.forSchema(schema as avro.Schema, options);
-  } catch (error) {
-    throw failure('SWB_SCHEMA_INVALID', `invalid avro schema: ${(error as Error).message}`);
-  }
-}
-
 function invalidPaths(type: avro.Type, value: unknown): string[] {
   const paths: string[] = [];
   try {
@@ -131,49 +218,4 @@ function invalidPaths(type: avro.Type, value: unknown): string[] {
     paths.push('(root)');
   }
   return paths.slice(0, 10);
-}
-
-// avsc reads maps into `{}` with `val[key] = ...`, so a `__proto__` key would replace the map's prototype.
-// The replacement is avsc's own reader with a null-prototype object; resolvers copy `_read` from the reader
-// type, so patching before any resolver exists covers schema resolution too.
-function patchMaps(root: avro.Type): void {
-  const seen = new Set<unknown>();
-  const visit = (t: unknown): void => {
-    if (t === undefined || t === null || seen.has(t)) return;
-    seen.add(t);
-    const view = t as {
-      typeName: string;
-      fields?: { type: unknown }[];
-      types?: unknown[];
-      itemsType?: unknown;
-      valuesType?: unknown;
-      underlyingType?: unknown;
-    };
-    if (view.typeName === 'map') (t as MapTypeView)._read = readNullPrototypeMap;
-    for (const field of view.fields ?? []) visit(field.type);
-    for (const branch of view.types ?? []) visit(branch);
-    visit(view.itemsType);
-    visit(view.valuesType);
-    visit(view.underlyingType);
-  };
-  visit(root);
-}
-
-function readNullPrototypeMap(this: { valuesType: { _read(tap: TapView): unknown } }, tap: TapView): unknown {
-  const values = this.valuesType;
-  const map: Record<string, unknown> = Object.create(null);
-  for (;;) {
-    let n = tap.readLong();
-    if (n === 0) return map;
-    if (n < 0) {
-      n = -n;
-      tap.skipLong();
-    }
-    // Defence in depth for callers that skip the guard: each entry needs at least one byte.
-    if (n > tap.buf.length - tap.pos) throw decodeFailed('avro block count exceeds the remaining bytes');
-    while (n-- > 0) {
-      const key = tap.readString();
-      map[key] = values._read(tap);
-    }
-  }
 }

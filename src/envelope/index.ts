@@ -7,7 +7,7 @@
  */
 
 export type { AvroCodec, AvroCodecOptions, AvroSchema } from './avro-codec.js';
-export { avroCodec } from './avro-codec.js';
+export { avroCodec, avroType } from './avro-codec.js';
 export type { CodecContext, FromWireOptions, ToWireOptions } from './binding.js';
 export { fromWireMessage, STRUCTURED_CONTENT_TYPE, toWireMessage } from './binding.js';
 export type { EnvelopeInput } from './create.js';

@@ -83,7 +83,13 @@ export function validateHeaders(headers: WireHeaders, limits: EnvelopeLimits = D
       });
     }
     const value = headers[name];
-    if (!TOKEN.test(name)) throw invalidHeader('name is not a token', safeName(name));
+    if (!TOKEN.test(name)) {
+      // Such a name may hold anything, a payload included: report where it is, not what it says.
+      throw failure('SWB_HEADER_INVALID', `header #${count} has a name that is not a token`, {
+        reason: 'name is not a token',
+        index: count,
+      });
+    }
     if (typeof value !== 'string') throw invalidHeader('value is not a string', name);
     if (FORBIDDEN_VALUE_CHARS.test(value)) throw invalidHeader('value contains CR, LF or NUL', name);
     chars += name.length + value.length;
@@ -101,11 +107,6 @@ export function validateHeaders(headers: WireHeaders, limits: EnvelopeLimits = D
       });
     }
   }
-}
-
-// A name that is not a token may hold anything (even a payload); report only a bounded, printable prefix.
-function safeName(name: string): string {
-  return name.slice(0, 40).replace(/[^\x21-\x7e]/g, '?');
 }
 
 /**

@@ -4,10 +4,10 @@
  *
  * @module
  */
-import avro from 'avsc';
+import type avro from 'avsc';
 import protobuf from 'protobufjs';
 import { isSemver } from './attributes.js';
-import { avroCodec } from './avro-codec.js';
+import { avroCodec, avroType } from './avro-codec.js';
 import { avroProblems } from './avro-compat.js';
 import { failure } from './fail.js';
 import { jsonCodec } from './json-codec.js';
@@ -267,12 +267,7 @@ function schemaInvalid(message: string, details?: Record<string, unknown>) {
 function parseSchema(format: SchemaFormat, schema: unknown, type: string): unknown {
   switch (format) {
     case 'avro':
-      if (avro.Type.isType(schema)) return schema;
-      try {
-        return avro.Type.forSchema(schema as avro.Schema);
-      } catch (error) {
-        throw schemaInvalid(`invalid avro schema for '${type}': ${(error as Error).message}`, { type });
-      }
+      return avroType(schema as avro.Schema);
     case 'protobuf':
       return toProtobufType(schema, type);
     case 'json':
