@@ -11,4 +11,8 @@ export type {
   PostgresIdempotencyStoreOptions,
 } from './idempotency-store.js';
 export { eventLogSchemaSql, postgresIdempotencyStore } from './idempotency-store.js';
+export type { CleanupSentOptions, EnqueueResult, Outbox, OutboxEntry, OutboxOptions } from './outbox.js';
+export { createOutbox } from './outbox.js';
+export type { OutboxRelay, OutboxRelayOptions, OutboxRelayStats, RelayBatchResult } from './outbox-relay.js';
+export { outboxSchemaSql } from './outbox-sql.js';
 export type { Queryable } from './sql.js';
