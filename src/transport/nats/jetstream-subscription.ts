@@ -412,7 +412,11 @@ export class JetStreamSubscription extends BaseSubscription<Msg> {
   protected override async afterClose(): Promise<void> {
     clearInterval(this.workingTimer);
     this.pulls.clear();
-    if (this.sub !== undefined && !this.sub.isClosed()) this.sub.unsubscribe();
+    if (this.sub !== undefined && !this.sub.isClosed() && !this.connection.isClosed()) {
+      // drain, not unsubscribe: messages already on their way are still received, and given back (nak) at once
+      // instead of being dropped here and waiting out ack_wait on the server.
+      await this.sub.drain().catch(() => undefined);
+    }
     if (this.options.deleteOnClose && !this.connection.isClosed()) {
       try {
         await this.options.manager.consumers.delete(this.options.stream, this.options.consumer);

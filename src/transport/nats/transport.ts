@@ -143,9 +143,11 @@ export class NatsTransport implements Transport, RequestReplyTransport, TopicPro
   }
 
   private connection(): Promise<NatsConnection> {
-    if (this.closed)
-      return Promise.reject(new SwitchboardError('SWB_TRANSPORT_CLOSED', 'NATS transport is closed'));
     if (this.nc !== undefined) return Promise.resolve(this.nc);
+    // Work accepted before close() may still finish on a connection being opened; nothing new opens one.
+    if (this.closed && this.connecting === undefined) {
+      return Promise.reject(new SwitchboardError('SWB_TRANSPORT_CLOSED', 'NATS transport is closed'));
+    }
     this.connecting ??= this.open().catch((error: unknown) => {
       this.connecting = undefined;
       throw error;
@@ -232,7 +234,12 @@ export class NatsTransport implements Transport, RequestReplyTransport, TopicPro
   async ensureTopic(topic: string, config?: TopicConfig): Promise<void> {
     this.assertOpen();
     assertTopic(topic);
-    if (this.mode === 'core') return;
+    return this.provisioned(topic, config);
+  }
+
+  /** {@link ensureTopic} without the closed check, for work accepted before close(). */
+  private provisioned(topic: string, config?: TopicConfig): Promise<void> {
+    if (this.mode === 'core') return Promise.resolve();
     let pending = this.ensured.get(topic);
     if (pending === undefined) {
       pending = this.provision(topic, config).catch((error: unknown) => {
@@ -284,39 +291,64 @@ export class NatsTransport implements Transport, RequestReplyTransport, TopicPro
     return promise;
   }
 
-  async publish(topic: string, message: WireMessage, options: PublishOptions = {}): Promise<PublishReceipt> {
-    this.assertOpen();
-    assertTopic(topic);
+  publish(topic: string, message: WireMessage, options: PublishOptions = {}): Promise<PublishReceipt> {
+    try {
+      this.assertOpen();
+      assertTopic(topic);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    // Tracked from the first moment, so close() waits for every publish it was called after.
+    return this.track(this.publishOne(topic, message, options));
+  }
+
+  private async publishOne(
+    topic: string,
+    message: WireMessage,
+    options: PublishOptions,
+  ): Promise<PublishReceipt> {
     const nc = await this.connection();
     if (this.mode === 'core') {
       this.sendCore(nc, topic, message);
-      await withSignal(this.track(this.coreFlush(nc, topic)), options.signal, 'publish');
+      await withSignal(this.coreFlush(nc, topic), options.signal, 'publish');
       return { topic };
     }
-    if (this.settings.autoProvision) await this.ensureTopic(topic);
+    if (this.settings.autoProvision) await this.provisioned(topic);
     const ack = await withSignal(
-      this.track(this.sendJetStream(topic, message, options.messageId)),
+      this.sendJetStream(topic, message, options.messageId),
       options.signal,
       'publish',
     );
     return { topic, sequence: ack.seq, ...(ack.duplicate ? { duplicate: true } : {}) };
   }
 
-  async publishBatch(
+  publishBatch(
     topic: string,
     messages: readonly WireMessage[],
     options: PublishOptions = {},
   ): Promise<PublishReceipt[]> {
-    this.assertOpen();
-    assertTopic(topic);
+    try {
+      this.assertOpen();
+      assertTopic(topic);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.track(this.publishMany(topic, messages, options));
+  }
+
+  private async publishMany(
+    topic: string,
+    messages: readonly WireMessage[],
+    options: PublishOptions,
+  ): Promise<PublishReceipt[]> {
     const nc = await this.connection();
     if (messages.length === 0) return [];
     if (this.mode === 'core') {
       for (const message of messages) this.sendCore(nc, topic, message);
-      await withSignal(this.track(this.coreFlush(nc, topic)), options.signal, 'publish');
+      await withSignal(this.coreFlush(nc, topic), options.signal, 'publish');
       return messages.map(() => ({ topic }));
     }
-    if (this.settings.autoProvision) await this.ensureTopic(topic);
+    if (this.settings.autoProvision) await this.provisioned(topic);
     const receipts = new Array<PublishReceipt>(messages.length);
     let next = 0;
     // A window of publishes in flight: sends go out in input order (so per-key order holds) without waiting
@@ -329,7 +361,7 @@ export class NatsTransport implements Transport, RequestReplyTransport, TopicPro
       }
     };
     const workers = Array.from({ length: Math.min(this.settings.publishWindow, messages.length) }, worker);
-    await withSignal(this.track(Promise.all(workers)), options.signal, 'publish');
+    await withSignal(Promise.all(workers), options.signal, 'publish');
     return receipts;
   }
 
@@ -411,7 +443,7 @@ export class NatsTransport implements Transport, RequestReplyTransport, TopicPro
       if (isNoResponders(error) && this.settings.autoProvision && !this.closed) {
         // The stream went away (or never was): provision it and try once more.
         this.ensured.delete(topic);
-        await this.ensureTopic(topic);
+        await this.provisioned(topic);
         try {
           return await send();
         } catch (retryError) {
@@ -470,6 +502,11 @@ export class NatsTransport implements Transport, RequestReplyTransport, TopicPro
       subscription = await this.subscribeJetStream(nc, topic, common, options);
       this.jetStreamSubscriptions.add(subscription);
     }
+    if (this.closed) {
+      // close() ran while this subscription was being made: it must not outlive the transport.
+      await subscription.close();
+      throw new SwitchboardError('SWB_TRANSPORT_CLOSED', 'NATS transport closed while subscribing');
+    }
     this.register(subscription as AnySubscription, options.signal);
     return subscription;
   }
@@ -482,7 +519,7 @@ export class NatsTransport implements Transport, RequestReplyTransport, TopicPro
       : never,
     options: TransportSubscribeOptions,
   ): Promise<JetStreamSubscription> {
-    if (this.settings.autoProvision) await this.ensureTopic(topic);
+    if (this.settings.autoProvision) await this.provisioned(topic);
     const group = options.group;
     const consumer = group === undefined ? `swb_${nuid.next()}` : safeName(group, 'g_');
     const startFrom = options.startFrom ?? (group === undefined ? 'latest' : 'earliest');
@@ -512,7 +549,7 @@ export class NatsTransport implements Transport, RequestReplyTransport, TopicPro
       idleHeartbeatMs: s.idleHeartbeatMs,
       ensureStream: () => {
         this.ensured.delete(topic);
-        return this.ensureTopic(topic);
+        return this.provisioned(topic);
       },
       isConnected: () => this.connected(),
       events: {
@@ -623,7 +660,7 @@ export class NatsTransport implements Transport, RequestReplyTransport, TopicPro
     this.closed = true;
     await this.connecting?.catch(() => undefined);
     await Promise.all([...this.subscriptions].map((s) => s.close({ graceMs })));
-    await Promise.allSettled([...this.inFlight]);
+    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
     const nc = this.nc;
     if (nc === undefined || nc.isClosed()) return;
     if (this.given === undefined) {

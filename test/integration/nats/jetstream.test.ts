@@ -8,7 +8,6 @@ import {
   bytes,
   deleteStreams,
   describeNats,
-  natsUrl,
   rawConnection,
   text,
   uniqueName,
