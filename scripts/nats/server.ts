@@ -38,6 +38,11 @@ export interface RestartableNatsServer extends NatsServerHandle {
   start(): Promise<void>;
   /** `halt()` then `start()`, optionally with a pause between them. */
   restart(options?: { downMs?: number }): Promise<void>;
+  /**
+   * Freezes the process (SIGSTOP) for `ms`, then lets it run on (SIGCONT): connections stay open but nothing
+   * answers, the way a stuck server or a black-holed network looks to clients.
+   */
+  freeze(ms: number): Promise<void>;
 }
 
 /** Resolves whether something speaking the NATS protocol answers at `host:port` within `timeoutMs`. */
@@ -217,6 +222,16 @@ export async function startNatsServer(options: StartNatsServerOptions = {}): Pro
         await new Promise((resolve) => setTimeout(resolve, restartOptions.downMs));
       }
       await handle.start();
+    },
+    async freeze(ms: number) {
+      const proc = child;
+      if (proc === undefined) throw new Error('nats-server is not running');
+      proc.kill('SIGSTOP');
+      try {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+      } finally {
+        proc.kill('SIGCONT');
+      }
     },
     async stop() {
       if (stopped) return;

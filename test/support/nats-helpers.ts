@@ -11,7 +11,7 @@ import './nats-provided-context.js';
 export const natsUrl: string = inject('natsUrl');
 
 /** `describe` when a server is there; `describe.skip` otherwise (the global setup printed why; CI fails instead). */
-export const describeNats: typeof describe = natsUrl === '' ? describe.skip : describe;
+export const describeNats = natsUrl === '' ? describe.skip : describe;
 
 /** A name no other test uses: letters and digits only, so it is a valid topic, stream and consumer name. */
 export function uniqueName(prefix = 't'): string {
