@@ -32,6 +32,11 @@ export interface RetryOptions extends PolicyOptions, BackoffOptions {
    * code and `retryable` flag reach the caller (the bus decides on redelivery from them).
    */
   readonly wrapExhausted?: boolean;
+  /**
+   * Stop retrying once this many milliseconds have passed since the first failure (Dapr's
+   * `maxElapsedTime`). Default unlimited.
+   */
+  readonly maxElapsed?: number;
 }
 
 /** Payload of `onRetry`. */
@@ -58,6 +63,7 @@ export class RetryPolicy extends PolicyBase {
   private readonly shouldRetry: (error: unknown, attempt: number) => boolean;
   private readonly respectRetryAfter: boolean;
   private readonly wrapExhausted: boolean;
+  private readonly maxElapsed: number;
   private readonly retryEmitter = new EventEmitter<RetryEvent>();
   private readonly giveUpEmitter = new EventEmitter<GiveUpEvent>();
 
@@ -77,10 +83,15 @@ export class RetryPolicy extends PolicyBase {
     this.shouldRetry = options.shouldRetry ?? isRetryable;
     this.respectRetryAfter = options.respectRetryAfter ?? true;
     this.wrapExhausted = options.wrapExhausted ?? false;
+    this.maxElapsed = checkNumber(options.maxElapsed ?? Number.POSITIVE_INFINITY, 'maxElapsed', {
+      min: 0,
+      infinite: true,
+    });
   }
 
   async run(scope: ExecutionScope, index: number): Promise<unknown> {
     let previous = this.backoff.initialDelay;
+    let firstFailure = 0;
     for (let attempt = 1; ; attempt++) {
       scope.attempt = attempt;
       try {
@@ -97,6 +108,11 @@ export class RetryPolicy extends PolicyBase {
         let delay = nextDelay(this.backoff, attempt, previous);
         previous = delay;
         if (this.respectRetryAfter) delay = this.withRetryAfter(delay, error);
+        if (this.maxElapsed !== Number.POSITIVE_INFINITY) {
+          const now = Date.now();
+          if (attempt === 1) firstFailure = now;
+          if (now + delay - firstFailure > this.maxElapsed) throw this.giveUp(error, attempt, 'exhausted');
+        }
         this.retryEmitter.emit({ attempt, delay, error });
         this.events.emit('retry', { policy: this.name, attempt, delay, error });
         await sleep(delay, scope);
