@@ -5,6 +5,7 @@
  */
 import { describe, it } from 'vitest';
 import { ConformanceContext } from './context.js';
+import type { ConformanceTestName } from './names.js';
 import { resolveConformanceOptions, type TransportConformanceOptions } from './options.js';
 import type { Scenario } from './scenario.js';
 import { SCENARIOS } from './scenarios/index.js';
@@ -69,4 +70,18 @@ async function runScenario(
   } finally {
     await context.dispose();
   }
+}
+
+/**
+ * Runs a single scenario outside `describe`/`it` and resolves with why it did not apply (or `undefined` once it
+ * passed); rejects with the scenario's assertion error. Internal: the suite's own tests use it to check that
+ * scenarios catch broken transports.
+ */
+export function runConformanceScenario(
+  name: ConformanceTestName,
+  options: TransportConformanceOptions,
+): Promise<string | undefined> {
+  const scenario = SCENARIOS.find((candidate) => candidate.name === name);
+  if (scenario === undefined) return Promise.reject(new Error(`unknown scenario ${name}`));
+  return runScenario(scenario, resolveConformanceOptions(options));
 }

@@ -30,6 +30,7 @@ export class MemoryBroker {
   readonly options: ResolvedBrokerOptions;
   readonly #topics = new Map<string, MemoryTopic>();
   #privateGroups = 0;
+  #attached = 0;
 
   constructor(options: MemoryBrokerOptions = {}) {
     this.options = resolveBrokerOptions(options);
@@ -82,9 +83,19 @@ export class MemoryBroker {
     return total;
   }
 
-  /** Cancels every pending redelivery timer; the broker keeps its messages but delivers nothing more. */
-  shutdown(): void {
-    for (const topic of this.#topics.values()) for (const group of topic.groups) group.dispose();
+  /** A transport starts using this broker. */
+  attach(): void {
+    this.#attached++;
+  }
+
+  /**
+   * A transport closed. When none is left open, pending redelivery timers are cancelled (their messages stay,
+   * due at once) so no timer outlives the transports; the broker itself stays usable.
+   */
+  detach(): void {
+    this.#attached--;
+    if (this.#attached > 0) return;
+    for (const topic of this.#topics.values()) for (const group of topic.groups) group.settleTimers();
   }
 }
 

@@ -38,6 +38,7 @@ export class ConsumerGroup {
   #retryCount = 0;
   readonly #delayed = new Set<MemoryDelivery>();
   #nextMember = 0;
+  #picked = 0;
   #nextPartition = 0;
   #pumping = false;
   #scheduled = false;
@@ -113,6 +114,8 @@ export class ConsumerGroup {
         if (member === undefined) break;
         const delivery = this.#take(member);
         if (delivery === undefined) break;
+        // Rotate only past a member that got something, so an ordered group shares a busy partition too.
+        this.#nextMember = this.#picked + 1;
         member.dispatch(delivery);
       }
     } finally {
@@ -139,12 +142,25 @@ export class ConsumerGroup {
     this.#requeue(delivery);
   }
 
-  /** Cancels redelivery timers; the group is gone (private group closed, or the broker shut down). */
+  /** Cancels redelivery timers for good; the group is gone (its private subscription closed). */
   dispose(): void {
     this.#disposed = true;
     const { clock } = this.topic.options;
     for (const delivery of this.#delayed) clock.clearTimeout(delivery.timer);
     this.#delayed.clear();
+  }
+
+  /**
+   * Cancels redelivery timers but keeps their messages, due at once: the broker has no open transport left, and
+   * no timer should outlive them. A transport that attaches later gets those messages without the rest of
+   * their delay.
+   */
+  settleTimers(): void {
+    const { clock } = this.topic.options;
+    for (const delivery of [...this.#delayed]) {
+      clock.clearTimeout(delivery.timer);
+      this.#due(delivery);
+    }
   }
 
   #due(delivery: MemoryDelivery): void {
@@ -171,11 +187,11 @@ export class ConsumerGroup {
     for (let tried = 0; tried < n; tried++) {
       if (i >= n) i = 0;
       const member = members[i]!;
-      i++;
       if (member.accepting && member.inFlight < member.concurrency) {
-        this.#nextMember = i;
+        this.#picked = i;
         return member;
       }
+      i++;
     }
     return undefined;
   }

@@ -35,8 +35,10 @@ import { PendingPublishes } from './topic.js';
  */
 export interface MemoryTransportOptions extends MemoryBrokerOptions {
   /**
-   * A broker to share with other transports. When absent the transport makes its own, and shuts it down on
-   * `close()`. When present, the broker settings of these options must be absent (the broker has its own).
+   * A broker to share with other transports. When absent the transport makes its own. When present, the broker
+   * settings of these options must be absent (the broker has its own). Closing a transport never closes the
+   * broker; once its last open transport closed, the broker cancels pending redelivery timers (those messages
+   * become due at once).
    */
   readonly broker?: MemoryBroker | undefined;
 }
@@ -93,7 +95,6 @@ export class MemoryTransport implements Transport, TopicProvisioning {
   readonly events: EventEmitter<TransportEventMap> = new EventEmitter<TransportEventMap>();
   /** The broker this transport publishes to and subscribes on. */
   readonly broker: MemoryBroker;
-  readonly #ownsBroker: boolean;
   readonly #subscriptions = new Set<MemorySubscription>();
   readonly #waiting = new PendingPublishes();
   readonly #owner: SubscriptionOwner;
@@ -110,11 +111,10 @@ export class MemoryTransport implements Transport, TopicProvisioning {
         );
       }
       this.broker = broker;
-      this.#ownsBroker = false;
     } else {
       this.broker = new MemoryBroker(brokerOptions);
-      this.#ownsBroker = true;
     }
+    this.broker.attach();
     const clock: MemoryClock = this.broker.options.clock;
     this.#owner = { clock, forget: (subscription) => this.#subscriptions.delete(subscription) };
   }
@@ -228,7 +228,7 @@ export class MemoryTransport implements Transport, TopicProvisioning {
     await Promise.all([...this.#subscriptions].map((subscription) => subscription.close({ graceMs })));
     if (this.#waiting.waiters.size > 0 && graceMs > 0) await this.#flush(graceMs);
     for (const waiter of [...this.#waiting.waiters]) waiter.topic.cancel(waiter, closedError());
-    if (this.#ownsBroker) this.broker.shutdown();
+    this.broker.detach();
     this.#state = CLOSED;
     if (wasOpen) this.events.emit('disconnected', { reason: 'closed' });
   }

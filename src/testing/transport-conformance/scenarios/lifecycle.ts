@@ -182,6 +182,7 @@ export const drainUnderLoad: Scenario = {
     const group = ctx.group('g');
     const ackedByFirst = new Set<string>();
     const stuck = new Set<string>();
+    const lateAcks: string[] = [];
     let handled = 0;
     let closeResolved = false;
     let callsAfterClose = 0;
@@ -195,7 +196,15 @@ export const drainUnderLoad: Scenario = {
           // Stuck until aborted; the ack it then sends must take no effect. Only two, so an ordered
           // transport still has partitions free to make progress.
           stuck.add(id);
-          delivery.signal.addEventListener('abort', () => void delivery.ack(), { once: true });
+          delivery.signal.addEventListener(
+            'abort',
+            () => {
+              void delivery.ack().then(() => {
+                if (delivery.settled) lateAcks.push(id);
+              });
+            },
+            { once: true },
+          );
           return;
         }
         ctx.later(() => {
@@ -233,6 +242,8 @@ export const drainUnderLoad: Scenario = {
       () => `${covered()}/${total} acked by either subscriber`,
     );
     expect(callsAfterClose, 'handler calls after close resolved').toBe(0);
+    expect(lateAcks, 'acks after close that took effect').toEqual([]);
+    expect(stuck.size).toBeGreaterThan(0);
     for (const id of stuck) {
       expect(ackedByFirst.has(id), `${id} was acked after close`).toBe(false);
       expect(next.deliveriesOf(id), `${id} was not redelivered`).toBeGreaterThanOrEqual(1);

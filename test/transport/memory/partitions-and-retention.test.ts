@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { isSwitchboardError } from '../../../src/errors.js';
+import { ManualClock, memoryTransport, partitionForKey } from '../../../src/transport/memory/index.js';
+import type { Delivery } from '../../../src/transport/types.js';
+import { collect, flush, msg, nOf } from './helpers.js';
+
+describe('memory transport partitions', () => {
+  it('routes keyed messages like Kafka’s default partitioner and keyless ones round-robin', async () => {
+    const transport = memoryTransport({ partitions: 4 });
+    for (const key of ['order-1', 'order-2', 'customer-7', 'é']) {
+      const receipt = await transport.publish('t', msg(0, key));
+      expect(receipt.partition).toBe(partitionForKey(key, 4));
+    }
+    const keyless = await transport.publishBatch('t', [msg(1), msg(2), msg(3), msg(4), msg(5)]);
+    expect(keyless.map((r) => r.partition)).toEqual([0, 1, 2, 3, 0]);
+    expect(keyless[4]).toMatchObject({ topic: 't', offset: '1' });
+    await transport.close();
+  });
+
+  it('creates topics with their own partition count and leaves existing ones alone', async () => {
+    const transport = memoryTransport({ partitions: 2 });
+    await transport.ensureTopic('wide', { partitions: 6 });
+    await transport.ensureTopic('wide', { partitions: 1 });
+    expect(transport.broker.topic('wide').logs).toHaveLength(6);
+    expect(transport.broker.topic('default').logs).toHaveLength(2);
+    expect(transport.broker.topicNames).toEqual(['wide', 'default']);
+    await expect(transport.ensureTopic('bad', { partitions: 0 })).rejects.toSatisfy((e: unknown) =>
+      isSwitchboardError(e, 'SWB_CONFIG_INVALID'),
+    );
+    await expect(transport.ensureTopic('')).rejects.toSatisfy((e: unknown) =>
+      isSwitchboardError(e, 'SWB_CONFIG_INVALID'),
+    );
+    await transport.close();
+  });
+
+  it('reports partition, offset and broker timestamp as coordinates', async () => {
+    const clock = new ManualClock(5000);
+    const transport = memoryTransport({ clock, partitions: 1 });
+    const seen: Delivery[] = [];
+    await transport.subscribe('t', (d) => void seen.push(d), { group: 'g' });
+    await transport.publish('t', msg(1));
+    await flush();
+    expect(seen[0]!.coordinates).toEqual({ partition: 0, offset: '0', timestamp: 5000 });
+    expect(seen[0]!.topic).toBe('t');
+    expect(await seen[0]!.working()).toBeUndefined();
+    await transport.close();
+  });
+});
+
+describe('memory transport retention', () => {
+  it('keeps the newest maxMessages per partition for groups that come later', async () => {
+    const transport = memoryTransport({ partitions: 1, retention: { maxMessages: 5 } });
+    for (let i = 0; i < 10; i++) await transport.publish('t', msg(i));
+    const seen: number[] = [];
+    await transport.subscribe('t', collect(seen), { group: 'late' });
+    await flush();
+    expect(seen).toEqual([5, 6, 7, 8, 9]);
+    await transport.close();
+  });
+
+  it('drops messages older than maxAgeMs on the broker clock', async () => {
+    const clock = new ManualClock();
+    const transport = memoryTransport({ clock, partitions: 1, retention: { maxAgeMs: 1000 } });
+    await transport.publish('t', msg(1));
+    clock.advance(600);
+    await transport.publish('t', msg(2));
+    clock.advance(500);
+    const seen: number[] = [];
+    await transport.subscribe('t', collect(seen), { group: 'late' });
+    await flush();
+    expect(seen).toEqual([2]);
+    await transport.close();
+  });
+
+  it('honours a topic’s own retentionMs', async () => {
+    const clock = new ManualClock();
+    const transport = memoryTransport({ clock, partitions: 1 });
+    await transport.ensureTopic('short', { retentionMs: 10 });
+    await transport.publish('short', msg(1));
+    clock.advance(10);
+    await transport.publish('short', msg(2));
+    const seen: number[] = [];
+    await transport.subscribe('short', collect(seen), { group: 'g' });
+    await flush();
+    expect(seen).toEqual([2]);
+    await transport.close();
+  });
+
+  it('never drops what a live group has not read; an idle group skips and counts what was dropped', async () => {
+    const transport = memoryTransport({ partitions: 1, retention: { maxMessages: 2 } });
+    const held: Delivery[] = [];
+    const live = await transport.subscribe('t', (d) => void held.push(d), { group: 'live' });
+    const idle = await transport.subscribe('t', (d) => d.ack(), { group: 'idle' });
+    await idle.close();
+    for (let i = 0; i < 6; i++) await transport.publish('t', msg(i));
+    await flush();
+    // The live group was handed message 0 (its delivery holds it) and has read nothing else: 1..5 stay.
+    expect(transport.broker.topic('t').logs[0]!.size).toBe(5);
+    expect(transport.broker.dropped()).toBe(1);
+    const idleSeen: number[] = [];
+    await transport.subscribe('t', collect(idleSeen), { group: 'idle' });
+    await flush();
+    expect(idleSeen).toEqual([1, 2, 3, 4, 5]);
+    await transport.subscribe('t', (d) => d.ack(), { group: 'idle' }).then((s) => s.close());
+    await live.close();
+    // Both groups idle now: retention trims on the next publish and the idle groups skip what went.
+    await transport.publish('t', msg(6));
+    expect(transport.broker.topic('t').logs[0]!.size).toBe(2);
+    const health = await transport.health();
+    expect(health.detail).toMatch(/dropped \d+ messages/);
+    expect(transport.broker.dropped()).toBeGreaterThan(0);
+    await transport.close();
+    expect(held.map(nOf)).toEqual([0]);
+  });
+});
