@@ -122,7 +122,11 @@ function percentile(sorted: number[], p: number): number {
 async function requestReply(url: string): Promise<void> {
   const raw = await connect({ servers: url });
   const rawSubject = `bench.rr.${run}`;
-  raw.subscribe(rawSubject, { callback: (_e, m) => m.respond(m.data) });
+  raw.subscribe(rawSubject, {
+    callback: (_e, m) => {
+      m.respond(m.data);
+    },
+  });
   await raw.flush();
   const transport = natsTransport({ servers: url, mode: 'core' });
   const topic = `bench-rr-${run}`;

@@ -1,3 +1,4 @@
+import { MsgHdrsImpl } from '@nats-io/transport-node';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromNatsHeaders, toNatsHeaders } from '../../../src/transport/nats/headers.js';
@@ -58,9 +59,7 @@ describe('NATS header mapping', () => {
         const encoded = toNatsHeaders(headers);
         // Through the wire format, as a receiver decodes it.
         const decoded =
-          encoded === undefined
-            ? undefined
-            : (encoded.constructor as { decode(a: Uint8Array): typeof encoded }).decode(encoded.encode());
+          encoded === undefined ? undefined : MsgHdrsImpl.decode((encoded as MsgHdrsImpl).encode());
         expect(fromNatsHeaders(decoded)).toEqual(headers);
       }),
     );
