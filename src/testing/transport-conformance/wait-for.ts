@@ -18,7 +18,11 @@ export function waitFor(
   timeoutMs: number,
   progress: string | (() => string) = 'condition',
 ): Promise<void> {
-  if (predicate()) return Promise.resolve();
+  try {
+    if (predicate()) return Promise.resolve();
+  } catch (error) {
+    return Promise.reject(error);
+  }
   const deadline = Date.now() + timeoutMs;
   return new Promise<void>((resolve, reject) => {
     const poll = (): void => {

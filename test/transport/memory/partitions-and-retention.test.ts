@@ -58,6 +58,20 @@ describe('memory transport retention', () => {
     await transport.close();
   });
 
+  it('stays bounded over many more messages than it keeps', async () => {
+    const transport = memoryTransport({ partitions: 1, retention: { maxMessages: 10 } });
+    for (let i = 0; i < 5000; i++) await transport.publish('t', msg(i));
+    const log = transport.broker.topic('t').logs[0]!;
+    expect([log.start, log.end, log.size]).toEqual([4990, 5000, 10]);
+    expect(log.at(4990)?.offset).toBe(4990);
+    expect(log.at(4989)).toBeUndefined();
+    const seen: number[] = [];
+    await transport.subscribe('t', collect(seen), { group: 'late' });
+    await flush();
+    expect(seen).toEqual([4990, 4991, 4992, 4993, 4994, 4995, 4996, 4997, 4998, 4999]);
+    await transport.close();
+  });
+
   it('drops messages older than maxAgeMs on the broker clock', async () => {
     const clock = new ManualClock();
     const transport = memoryTransport({ clock, partitions: 1, retention: { maxAgeMs: 1000 } });
