@@ -41,5 +41,12 @@ export const CONFORMANCE_TESTS = [
   'header-values-intact',
 ] as const;
 
-/** One of {@link CONFORMANCE_TESTS}. */
+/**
+ * One of {@link CONFORMANCE_TESTS}.
+ *
+ * @example
+ * ```ts
+ * const slow: ConformanceTestName[] = ['concurrent-subscribe', 'reconnect'];
+ * ```
+ */
 export type ConformanceTestName = (typeof CONFORMANCE_TESTS)[number];

@@ -7,14 +7,34 @@ import { SwitchboardError } from '../../errors.js';
 import type { Transport, TransportFeatures } from '../../transport/types.js';
 import { CONFORMANCE_TESTS, type ConformanceTestName } from './names.js';
 
-/** Scenarios to skip, with the reason shown in the test report. */
+/**
+ * Scenarios to skip, with the reason shown in the test report.
+ *
+ * @example
+ * ```ts
+ * const skip: ConformanceSkip = { tests: ['reconnect'], reason: 'the broker runs outside the test harness' };
+ * ```
+ */
 export interface ConformanceSkip {
   readonly tests: readonly ConformanceTestName[];
   /** Why; required and non-empty, so every skip explains itself. */
   readonly reason: string;
 }
 
-/** Options of {@link runTransportConformance}. */
+/**
+ * Options of {@link runTransportConformance}.
+ *
+ * @example
+ * ```ts
+ * const broker = memoryBroker();
+ * const options: TransportConformanceOptions = {
+ *   name: 'memory transport',
+ *   create: () => memoryTransport({ broker }),
+ *   skip: [{ tests: ['reconnect'], reason: 'no broker process to restart' }],
+ * };
+ * runTransportConformance(options);
+ * ```
+ */
 export interface TransportConformanceOptions {
   /** Title of the `describe` block. */
   readonly name: string;

@@ -32,6 +32,16 @@ import { PendingPublishes } from './topic.js';
  * every group position), two processes never see each other, and messages are passed by reference, not copied:
  * treat a delivered `WireMessage` as immutable. Within those limits it behaves like a partitioned log broker:
  * consumer groups, per-key order, retention for late groups, nack delays, back-pressure.
+ *
+ * @example
+ * ```ts
+ * const options: MemoryTransportOptions = {
+ *   partitions: 8,
+ *   retention: { maxMessages: 1000, maxAgeMs: 60_000 },
+ *   maxBacklog: 5000,
+ * };
+ * const transport = memoryTransport(options);
+ * ```
  */
 export interface MemoryTransportOptions extends MemoryBrokerOptions {
   /**
@@ -43,7 +53,16 @@ export interface MemoryTransportOptions extends MemoryBrokerOptions {
   readonly broker?: MemoryBroker | undefined;
 }
 
-/** What the in-memory transport promises. */
+/**
+ * What the in-memory transport promises: consumer groups, per-key order and history for new groups (within
+ * retention), its own delayed redelivery; not persistent, not restartable, not exactly-once.
+ *
+ * @example
+ * ```ts
+ * if (transport.features.persistent) console.log('messages survive a restart');
+ * memoryTransport().features === MEMORY_FEATURES; // true
+ * ```
+ */
 export const MEMORY_FEATURES: TransportFeatures = Object.freeze({
   consumerGroups: true,
   persistent: false,
@@ -202,8 +221,7 @@ export class MemoryTransport implements Transport, TopicProvisioning {
     const up = this.#state === IDLE || this.#state === OPEN;
     const lag: Record<string, number> = {};
     for (const subscription of this.#subscriptions) {
-      const group = this.broker.topic(subscription.topic).group(subscription.group, false, 'latest');
-      lag[`${subscription.topic}/${subscription.group}`] = group.lag();
+      lag[`${subscription.topic}/${subscription.group}`] = subscription.lag();
     }
     const dropped = this.broker.dropped();
     return Promise.resolve({

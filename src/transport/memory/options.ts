@@ -11,6 +11,11 @@ import { type MemoryClock, systemClock } from './clock.js';
  * a message a group with a live subscriber has not been handed yet (back-pressure bounds those instead); it may
  * drop messages that only groups without a live subscriber still wait for, and counts them as dropped in
  * `health().detail`.
+ *
+ * @example
+ * ```ts
+ * memoryTransport({ retention: { maxMessages: 500, maxAgeMs: 10 * 60_000 } });
+ * ```
  */
 export interface MemoryRetention {
   /** Messages kept per partition. Default 10 000. */
@@ -22,6 +27,11 @@ export interface MemoryRetention {
 /**
  * Settings of an in-memory broker. The broker lives in one process and keeps everything in memory: nothing
  * survives the process, and two processes never see each other's messages.
+ *
+ * @example
+ * ```ts
+ * const broker = memoryBroker({ partitions: 8, maxBacklog: 2000, clock: new ManualClock() });
+ * ```
  */
 export interface MemoryBrokerOptions {
   /** Partitions of a topic created on first use (see `ensureTopic` for others). Default 4. */

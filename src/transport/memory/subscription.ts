@@ -88,6 +88,11 @@ export class MemorySubscription implements Subscription {
     return this.#closing;
   }
 
+  /** Messages its group has not been handed yet, plus redeliveries waiting (for `health().lag`). */
+  lag(): number {
+    return this.#consumerGroup.lag();
+  }
+
   /** Runs the handler on a delivery the group picked for this subscription. */
   dispatch(delivery: MemoryDelivery): void {
     this.inFlight++;
