@@ -41,8 +41,8 @@ import type {
   PublishOptions,
   PublishResult,
   RequestOptions,
-  RespondOptions,
   Responder,
+  RespondOptions,
   SubscribeOptions,
 } from './types.js';
 
@@ -111,9 +111,13 @@ export class Bus<M extends MessageMap = MessageMap> {
 
   constructor(options: BusOptions) {
     if (typeof options.source !== 'string' || options.source.length === 0) {
-      throw new SwitchboardError('SWB_CONFIG_INVALID', 'createBus: `source` must be a non-empty service name', {
-        details: { path: 'source' },
-      });
+      throw new SwitchboardError(
+        'SWB_CONFIG_INVALID',
+        'createBus: `source` must be a non-empty service name',
+        {
+          details: { path: 'source' },
+        },
+      );
     }
     this.#options = options;
     this.transport = options.transport;
@@ -124,7 +128,8 @@ export class Bus<M extends MessageMap = MessageMap> {
       ...(options.defaultCodec === undefined ? {} : { defaultCodec: options.defaultCodec }),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
-    const passByReference = options.transport.system === 'memory' && (options.serialization ?? 'auto') === 'auto';
+    const passByReference =
+      options.transport.system === 'memory' && (options.serialization ?? 'auto') === 'auto';
     this.#codec = passByReference ? localCodec(serializer) : serializer;
     this.#topology = new TopologyRecorder(options.source, options.transport.system);
     const events = this.events;
@@ -200,7 +205,10 @@ export class Bus<M extends MessageMap = MessageMap> {
       [...byTopic].map(async ([topic, group]) => {
         const send = (): Promise<PublishReceipt[]> => this.transport.publishBatch(topic, group.wires);
         const policy = this.#options.policies?.outbound;
-        const receipts = await this.#wrapPublishError(topic, policy === undefined ? send() : policy.execute(send));
+        const receipts = await this.#wrapPublishError(
+          topic,
+          policy === undefined ? send() : policy.execute(send),
+        );
         this.#recordPublish(type, topic);
         group.envelopes.forEach((envelope, i) => {
           results[group.index[i]!] = { envelope, topic, receipt: receipts[i]! };
@@ -252,7 +260,11 @@ export class Bus<M extends MessageMap = MessageMap> {
    * const task = await bus.request('task.create.v1', { title: 'Water plants' }, { timeoutMs: 2000 });
    * ```
    */
-  async request<K extends keyof M & string, R = unknown>(type: K, data: M[K], options: RequestOptions = {}): Promise<R> {
+  async request<K extends keyof M & string, R = unknown>(
+    type: K,
+    data: M[K],
+    options: RequestOptions = {},
+  ): Promise<R> {
     this.#assertOpen();
     const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const topic = options.topic ?? this.topicFor(type);
@@ -306,7 +318,8 @@ export class Bus<M extends MessageMap = MessageMap> {
     const group = options.group ?? this.source;
     this.#topology.record('responds', topic, type, group);
     const run = (request: Envelope<M[K]>, signal: AbortSignal): Promise<R> => {
-      const call = (ctx: { signal: AbortSignal }): Promise<R> => Promise.resolve(responder(request, { signal: ctx.signal }));
+      const call = (ctx: { signal: AbortSignal }): Promise<R> =>
+        Promise.resolve(responder(request, { signal: ctx.signal }));
       return options.policy === undefined ? call({ signal }) : options.policy.execute(call, signal);
     };
     if (hasRequestReply(this.transport)) {
@@ -400,9 +413,12 @@ export class Bus<M extends MessageMap = MessageMap> {
       },
       { group: options.group ?? `${this.source}.replay`, startFrom: 'earliest', concurrency: 1 },
     );
-    const timer = setInterval(() => {
-      if (Date.now() - lastActivity >= idleMs) done();
-    }, Math.min(idleMs, 100));
+    const timer = setInterval(
+      () => {
+        if (Date.now() - lastActivity >= idleMs) done();
+      },
+      Math.min(idleMs, 100),
+    );
     try {
       await finished;
     } finally {
@@ -427,10 +443,15 @@ export class Bus<M extends MessageMap = MessageMap> {
     try {
       transport = await this.transport.health();
     } catch (error) {
-      transport = { status: 'down', connected: false, detail: error instanceof Error ? error.message : String(error) };
+      transport = {
+        status: 'down',
+        connected: false,
+        detail: error instanceof Error ? error.message : String(error),
+      };
     }
     dependencies[this.transport.system] = {
-      status: transport.status === 'up' ? 'healthy' : transport.status === 'degraded' ? 'degraded' : 'unhealthy',
+      status:
+        transport.status === 'up' ? 'healthy' : transport.status === 'degraded' ? 'degraded' : 'unhealthy',
       connected: transport.connected,
       ...(transport.lag === undefined ? {} : { lag: transport.lag }),
       ...(transport.detail === undefined ? {} : { detail: transport.detail }),
@@ -439,14 +460,27 @@ export class Bus<M extends MessageMap = MessageMap> {
     if (store?.health !== undefined) {
       try {
         const h = await store.health();
-        dependencies.idempotency = { status: h.ok ? 'healthy' : 'unhealthy', ...(h.detail === undefined ? {} : { detail: h.detail }) };
+        dependencies.idempotency = {
+          status: h.ok ? 'healthy' : 'unhealthy',
+          ...(h.detail === undefined ? {} : { detail: h.detail }),
+        };
       } catch {
         dependencies.idempotency = { status: 'unhealthy' };
       }
     }
     const statuses = Object.values(dependencies).map((d) => d.status);
-    const status = this.#state !== 'open' || statuses.includes('unhealthy') ? 'unhealthy' : statuses.includes('degraded') ? 'degraded' : 'healthy';
-    return { status, timestamp: new Date().toISOString(), version: this.#options.version ?? '0.0.0', dependencies };
+    const status =
+      this.#state !== 'open' || statuses.includes('unhealthy')
+        ? 'unhealthy'
+        : statuses.includes('degraded')
+          ? 'degraded'
+          : 'healthy';
+    return {
+      status,
+      timestamp: new Date().toISOString(),
+      version: this.#options.version ?? '0.0.0',
+      dependencies,
+    };
   }
 
   /**
@@ -472,7 +506,9 @@ export class Bus<M extends MessageMap = MessageMap> {
     const settled = await Promise.allSettled(subscriptions);
     const live = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
     await Promise.allSettled([...live, ...this.#respondSubscriptions].map((s) => s.close({ graceMs })));
-    this.#pending.rejectAll(new SwitchboardError('SWB_TRANSPORT_CLOSED', 'the bus closed before the reply came'));
+    this.#pending.rejectAll(
+      new SwitchboardError('SWB_TRANSPORT_CLOSED', 'the bus closed before the reply came'),
+    );
     if (this.#options.ownsTransport !== false) await this.transport.close({ graceMs: 0 });
     this.#state = 'closed';
     this.events.emit('closed');
@@ -485,7 +521,9 @@ export class Bus<M extends MessageMap = MessageMap> {
   #envelope(type: string, data: unknown, options: PublishOptions = {}): Envelope {
     const deadline = options.deadline;
     const expirytime =
-      deadline === undefined ? undefined : new Date(typeof deadline === 'number' ? Date.now() + deadline : deadline.getTime()).toISOString();
+      deadline === undefined
+        ? undefined
+        : new Date(typeof deadline === 'number' ? Date.now() + deadline : deadline.getTime()).toISOString();
     return createEnvelope({
       type,
       source: this.source,
@@ -535,7 +573,9 @@ export class Bus<M extends MessageMap = MessageMap> {
     try {
       return await promise;
     } catch (error) {
-      throw toSwitchboardError(error, 'SWB_PUBLISH_FAILED', `publish to '${topic}' failed`, { details: { topic } });
+      throw toSwitchboardError(error, 'SWB_PUBLISH_FAILED', `publish to '${topic}' failed`, {
+        details: { topic },
+      });
     }
   }
 
@@ -574,7 +614,11 @@ export class Bus<M extends MessageMap = MessageMap> {
       }
     } catch (error) {
       await Promise.allSettled(registered.map((r) => this.#removeEntry(r.slot, r.entry, r.topic, group, 0)));
-      throw toSwitchboardError(error, 'SWB_SUBSCRIBE_FAILED', `subscribe to ${[...topics.keys()].join(', ')} failed`);
+      throw toSwitchboardError(
+        error,
+        'SWB_SUBSCRIBE_FAILED',
+        `subscribe to ${[...topics.keys()].join(', ')} failed`,
+      );
     }
     const slots = [...new Set(registered.map((r) => r.slot))];
     let closed = false;
@@ -594,14 +638,22 @@ export class Bus<M extends MessageMap = MessageMap> {
       close: async (o = {}) => {
         if (closed) return;
         closed = true;
-        await Promise.all(registered.map((r) => this.#removeEntry(r.slot, r.entry, r.topic, group, o.graceMs ?? 0)));
+        await Promise.all(
+          registered.map((r) => this.#removeEntry(r.slot, r.entry, r.topic, group, o.graceMs ?? 0)),
+        );
       },
     };
     options.signal?.addEventListener('abort', () => void subscription.close(), { once: true });
     return subscription;
   }
 
-  async #removeEntry(slot: ConsumerSlot, entry: HandlerEntry, topic: string, group: string, graceMs: number): Promise<void> {
+  async #removeEntry(
+    slot: ConsumerSlot,
+    entry: HandlerEntry,
+    topic: string,
+    group: string,
+    graceMs: number,
+  ): Promise<void> {
     if (!slot.consumer.remove(entry)) return;
     this.#consumers.delete(`${topic}\u0000${group}`);
     const subscription = await slot.ready.catch(() => undefined);
@@ -636,23 +688,37 @@ export class Bus<M extends MessageMap = MessageMap> {
   }
 
   #entry(type: string | undefined, topic: string, handler: Handler, options: SubscribeOptions): HandlerEntry {
-    const policies = [options.policy, options.retry === false ? undefined : options.retry, options.breaker].filter(
-      (p): p is AnyPolicy => p !== undefined,
-    );
+    const policies = [
+      options.policy,
+      options.retry === false ? undefined : options.retry,
+      options.breaker,
+    ].filter((p): p is AnyPolicy => p !== undefined);
     const inbound = this.#options.policies?.inbound;
     if (inbound !== undefined) policies.unshift(inbound);
     const store: IdempotencyStore | undefined =
-      options.idempotency === true ? this.#requireStore() : options.idempotency === false || options.idempotency === undefined ? undefined : options.idempotency;
+      options.idempotency === true
+        ? this.#requireStore()
+        : options.idempotency === false || options.idempotency === undefined
+          ? undefined
+          : options.idempotency;
     const delay = options.redeliveryDelay;
     const deadLetterEnabled = options.deadLetter?.enabled !== false;
     return {
       type,
       handler,
-      policy: policies.length === 0 ? undefined : policies.length === 1 ? policies[0] : (wrap(...policies) as AnyPolicy),
+      policy:
+        policies.length === 0
+          ? undefined
+          : policies.length === 1
+            ? policies[0]
+            : (wrap(...policies) as AnyPolicy),
       timeoutMs: options.timeoutMs,
       maxDeliveries: options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES,
-      redeliveryDelay: typeof delay === 'function' ? delay : delay === undefined ? defaultRedeliveryDelay : () => delay,
-      deadLetterTopic: deadLetterEnabled ? (options.deadLetter?.topic ?? defaultDeadLetterTopic(topic)) : undefined,
+      redeliveryDelay:
+        typeof delay === 'function' ? delay : delay === undefined ? defaultRedeliveryDelay : () => delay,
+      deadLetterTopic: deadLetterEnabled
+        ? (options.deadLetter?.topic ?? defaultDeadLetterTopic(topic))
+        : undefined,
       store,
       leaseMs: options.idempotencyLeaseMs ?? DEFAULT_LEASE_MS,
       ttlMs: options.idempotencyTtlMs ?? DEFAULT_TTL_MS,
@@ -664,9 +730,13 @@ export class Bus<M extends MessageMap = MessageMap> {
   #requireStore(): IdempotencyStore {
     const store = this.#options.idempotency;
     if (store === undefined) {
-      throw new SwitchboardError('SWB_CONFIG_INVALID', 'subscribe: `idempotency: true` needs an idempotency store in createBus()', {
-        details: { path: 'idempotency' },
-      });
+      throw new SwitchboardError(
+        'SWB_CONFIG_INVALID',
+        'subscribe: `idempotency: true` needs an idempotency store in createBus()',
+        {
+          details: { path: 'idempotency' },
+        },
+      );
     }
     return store;
   }
@@ -711,4 +781,3 @@ export class Bus<M extends MessageMap = MessageMap> {
 export function createBus<M extends MessageMap = MessageMap>(options: BusOptions): Bus<M> {
   return new Bus<M>(options);
 }
-

@@ -13,8 +13,8 @@ import { isSwitchboardError, SwitchboardError } from '../errors.js';
 import type { IdempotencyStore } from '../idempotency/types.js';
 import type { Delivery, DeliveryCoordinates } from '../transport/types.js';
 import { buildDeadLetter, FailureClock } from './dead-letter.js';
-import type { EnvelopeCodec } from './local-codec.js';
 import { runWithDeadline } from './deadline.js';
+import type { EnvelopeCodec } from './local-codec.js';
 import type {
   AnyPolicy,
   BusEventMap,
@@ -51,11 +51,19 @@ export interface ConsumerHost {
   readonly logger: Logger | undefined;
   /** Publishes a dead letter (raw wire message) to `topic`. */
   sendDeadLetter(topic: string, message: WireMessage): Promise<void>;
-  publishCaused(cause: Envelope, type: string, data: unknown, options?: PublishOptions): Promise<PublishResult>;
+  publishCaused(
+    cause: Envelope,
+    type: string,
+    data: unknown,
+    options?: PublishOptions,
+  ): Promise<PublishResult>;
 }
 
 /** Marks an error as one that can never succeed: the message goes straight to the dead-letter topic. */
-export function permanentError(message: string, options: { cause?: unknown; details?: Record<string, unknown> } = {}): SwitchboardError {
+export function permanentError(
+  message: string,
+  options: { cause?: unknown; details?: Record<string, unknown> } = {},
+): SwitchboardError {
   return new SwitchboardError('SWB_HANDLER_FAILED', message, { ...options, retryable: false });
 }
 
@@ -93,6 +101,7 @@ class Context implements HandlerContext {
 export class Consumer {
   readonly #byType = new Map<string, HandlerEntry>();
   #fallback: HandlerEntry | undefined;
+  #detached = false;
   readonly #failures = new FailureClock();
   readonly onDelivery: (delivery: Delivery) => Promise<void>;
 
@@ -120,7 +129,8 @@ export class Consumer {
     if (entry.type === undefined) {
       if (this.#fallback === entry) this.#fallback = undefined;
     } else if (this.#byType.get(entry.type) === entry) this.#byType.delete(entry.type);
-    return this.#byType.size === 0 && this.#fallback === undefined;
+    this.#detached = this.#byType.size === 0 && this.#fallback === undefined;
+    return this.#detached;
   }
 
   /** Types handled here (`*` for the topic-wide handler). */
@@ -135,28 +145,54 @@ export class Consumer {
     try {
       envelope = this.host.codec.decode(delivery.message);
     } catch (error) {
+      if (this.#detached) {
+        await delivery.nack();
+        return;
+      }
       // Bad bytes can never succeed: straight to the dead-letter topic of whichever handler owns the topic.
       const entry = this.#fallback ?? this.#byType.values().next().value;
       await this.#deadLetter(delivery, undefined, entry, 'decode-failed', error);
       return;
     }
     const entry = this.#byType.get(envelope.type) ?? this.#fallback;
+    if (entry === undefined && this.#detached) {
+      // The last handler left while this delivery was on its way: give it back for the next subscriber.
+      await delivery.nack();
+      return;
+    }
     if (entry === undefined) {
       // Another type on a shared topic (seed 002: task-events carries several): not ours, acknowledge.
       await delivery.ack();
-      this.host.events.emit('ignored', { envelope, topic: this.topic, group: this.group, reason: 'no-handler' });
+      this.host.events.emit('ignored', {
+        envelope,
+        topic: this.topic,
+        group: this.group,
+        reason: 'no-handler',
+      });
       return;
     }
-    if (entry.destination !== undefined && envelope.destination !== undefined && envelope.destination !== entry.destination) {
+    if (
+      entry.destination !== undefined &&
+      envelope.destination !== undefined &&
+      envelope.destination !== entry.destination
+    ) {
       await delivery.ack();
-      this.host.events.emit('ignored', { envelope, topic: this.topic, group: this.group, reason: 'other-destination' });
+      this.host.events.emit('ignored', {
+        envelope,
+        topic: this.topic,
+        group: this.group,
+        reason: 'other-destination',
+      });
       return;
     }
     let remainingMs: number | undefined;
     if (envelope.expirytime !== undefined) {
       remainingMs = Date.parse(envelope.expirytime) - Date.now();
       if (!(remainingMs > 0)) {
-        const error = new SwitchboardError('SWB_ENVELOPE_EXPIRED', `message expired at ${envelope.expirytime}`);
+        const error = new SwitchboardError(
+          'SWB_ENVELOPE_EXPIRED',
+          `message expired at ${envelope.expirytime}`,
+        );
         await this.#deadLetter(delivery, envelope, entry, 'expired', error);
         return;
       }
@@ -171,7 +207,8 @@ export class Consumer {
     try {
       await this.#invoke(entry, envelope, delivery, remainingMs);
     } catch (error) {
-      if (key !== undefined) await entry.store!.release(key).catch((e: unknown) => this.#error(e, 'idempotency.release'));
+      if (key !== undefined)
+        await entry.store!.release(key).catch((e: unknown) => this.#error(e, 'idempotency.release'));
       await this.#fail(delivery, envelope, entry, error);
       return;
     }
@@ -205,7 +242,13 @@ export class Consumer {
       // Fail closed: never process without a reservation. The broker redelivers once the store is back.
       this.#error(error, 'idempotency.reserve');
       await delivery.nack({ delayMs: 1000 });
-      this.host.events.emit('redelivery', { envelope, topic: this.topic, group: this.group, attempt: delivery.attempt, delayMs: 1000 });
+      this.host.events.emit('redelivery', {
+        envelope,
+        topic: this.topic,
+        group: this.group,
+        attempt: delivery.attempt,
+        delayMs: 1000,
+      });
       return 'skip';
     }
     if (result === 'acquired') return result;
@@ -217,15 +260,38 @@ export class Consumer {
     // Another worker holds it: try again after a while; its lease bounds the wait.
     const delayMs = Math.min(leaseMs, 1000);
     await delivery.nack({ delayMs });
-    this.host.events.emit('redelivery', { envelope, topic: this.topic, group: this.group, attempt: delivery.attempt, delayMs });
+    this.host.events.emit('redelivery', {
+      envelope,
+      topic: this.topic,
+      group: this.group,
+      attempt: delivery.attempt,
+      delayMs,
+    });
     return 'skip';
   }
 
-  #invoke(entry: HandlerEntry, envelope: Envelope, delivery: Delivery, remainingMs: number | undefined): Promise<unknown> {
+  #invoke(
+    entry: HandlerEntry,
+    envelope: Envelope,
+    delivery: Delivery,
+    remainingMs: number | undefined,
+  ): Promise<unknown> {
     const timeoutMs =
-      entry.timeoutMs === undefined ? remainingMs : remainingMs === undefined ? entry.timeoutMs : Math.min(entry.timeoutMs, remainingMs);
+      entry.timeoutMs === undefined
+        ? remainingMs
+        : remainingMs === undefined
+          ? entry.timeoutMs
+          : Math.min(entry.timeoutMs, remainingMs);
     const call = (signal: AbortSignal, retryAttempt: number): Promise<unknown> => {
-      const context = new Context(signal, delivery.attempt, this.topic, this.group, delivery.coordinates, envelope, this.host);
+      const context = new Context(
+        signal,
+        delivery.attempt,
+        this.topic,
+        this.group,
+        delivery.coordinates,
+        envelope,
+        this.host,
+      );
       context.retryAttempt = retryAttempt;
       if (timeoutMs === undefined) {
         try {
@@ -235,7 +301,15 @@ export class Consumer {
         }
       }
       return runWithDeadline(timeoutMs, signal, (deadlineSignal) => {
-        const timed = new Context(deadlineSignal, delivery.attempt, this.topic, this.group, delivery.coordinates, envelope, this.host);
+        const timed = new Context(
+          deadlineSignal,
+          delivery.attempt,
+          this.topic,
+          this.group,
+          delivery.coordinates,
+          envelope,
+          this.host,
+        );
         timed.retryAttempt = retryAttempt;
         return entry.handler(envelope, timed);
       });
@@ -259,7 +333,13 @@ export class Consumer {
   }
 
   async #fail(delivery: Delivery, envelope: Envelope, entry: HandlerEntry, error: unknown): Promise<void> {
-    this.host.events.emit('failed', { envelope, topic: this.topic, group: this.group, attempt: delivery.attempt, error });
+    this.host.events.emit('failed', {
+      envelope,
+      topic: this.topic,
+      group: this.group,
+      attempt: delivery.attempt,
+      error,
+    });
     if (delivery.signal.aborted && !isPermanentError(error)) {
       // Shut down or revoked mid-flight: give it back untouched; it does not count as a failure of the message.
       await delivery.nack();
@@ -276,7 +356,13 @@ export class Consumer {
     this.#failures.fail(envelope.id, Date.now());
     const delayMs = entry.redeliveryDelay(delivery.attempt);
     await delivery.nack({ delayMs });
-    this.host.events.emit('redelivery', { envelope, topic: this.topic, group: this.group, attempt: delivery.attempt, delayMs });
+    this.host.events.emit('redelivery', {
+      envelope,
+      topic: this.topic,
+      group: this.group,
+      attempt: delivery.attempt,
+      delayMs,
+    });
   }
 
   async #deadLetter(
@@ -288,13 +374,22 @@ export class Consumer {
   ): Promise<void> {
     const deadLetterTopic = entry === undefined ? `${this.topic}.dlq` : entry.deadLetterTopic;
     if (deadLetterTopic === undefined) {
-      this.host.logger?.warn({ topic: this.topic, group: this.group, reason, code: codeOf(error) }, 'dropping failed message: dead-lettering is disabled');
+      this.host.logger?.warn(
+        { topic: this.topic, group: this.group, reason, code: codeOf(error) },
+        'dropping failed message: dead-lettering is disabled',
+      );
       await delivery.ack();
       return;
     }
     const now = Date.now();
     const firstFailureMs = envelope === undefined ? now : this.#failures.fail(envelope.id, now);
-    const letter = buildDeadLetter(delivery, { reason, error, group: this.group, firstFailureMs, lastFailureMs: now });
+    const letter = buildDeadLetter(delivery, {
+      reason,
+      error,
+      group: this.group,
+      firstFailureMs,
+      lastFailureMs: now,
+    });
     try {
       await this.host.sendDeadLetter(deadLetterTopic, letter);
     } catch (publishError) {
@@ -305,7 +400,13 @@ export class Consumer {
     }
     if (envelope !== undefined) this.#failures.forget(envelope.id);
     await delivery.ack();
-    this.host.events.emit('dead-lettered', { topic: this.topic, deadLetterTopic, group: this.group, reason, error });
+    this.host.events.emit('dead-lettered', {
+      topic: this.topic,
+      deadLetterTopic,
+      group: this.group,
+      reason,
+      error,
+    });
   }
 
   #error(error: unknown, context: string): void {
@@ -319,8 +420,11 @@ function codeOf(error: unknown): string | undefined {
 }
 
 function duplicateHandler(topic: string, group: string, type: string): SwitchboardError {
-  return new SwitchboardError('SWB_SUBSCRIBE_FAILED', `a handler for '${type}' on '${topic}' in group '${group}' exists already`, {
-    details: { topic, group, type },
-  });
+  return new SwitchboardError(
+    'SWB_SUBSCRIBE_FAILED',
+    `a handler for '${type}' on '${topic}' in group '${group}' exists already`,
+    {
+      details: { topic, group, type },
+    },
+  );
 }
-

@@ -68,9 +68,11 @@ export function buildDeadLetter(delivery: Delivery, info: DeadLetterInfo): WireM
   headers[DEAD_LETTER_HEADERS.errorCode] = errorCodeOf(info.error);
   headers[DEAD_LETTER_HEADERS.errorMessage] = errorMessageOf(info.error);
   headers[DEAD_LETTER_HEADERS.originalTopic] = delivery.topic;
-  if (coordinates.partition !== undefined) headers[DEAD_LETTER_HEADERS.partition] = String(coordinates.partition);
+  if (coordinates.partition !== undefined)
+    headers[DEAD_LETTER_HEADERS.partition] = String(coordinates.partition);
   if (coordinates.offset !== undefined) headers[DEAD_LETTER_HEADERS.offset] = coordinates.offset;
-  if (coordinates.sequence !== undefined) headers[DEAD_LETTER_HEADERS.sequence] = String(coordinates.sequence);
+  if (coordinates.sequence !== undefined)
+    headers[DEAD_LETTER_HEADERS.sequence] = String(coordinates.sequence);
   headers[DEAD_LETTER_HEADERS.attempts] = String(delivery.attempt);
   headers[DEAD_LETTER_HEADERS.firstFailureTime] = new Date(info.firstFailureMs).toISOString();
   headers[DEAD_LETTER_HEADERS.lastFailureTime] = new Date(info.lastFailureMs).toISOString();

@@ -3,14 +3,15 @@
  *
  * @module
  */
+
+export type { BusHealth, ReplayOptions } from './bus.js';
 export { Bus, createBus, defaultRedeliveryDelay } from './bus.js';
 export { isPermanentError, permanentError } from './consumer.js';
 export { DEAD_LETTER_HEADERS, defaultDeadLetterTopic, stripDeadLetterHeaders } from './dead-letter.js';
-export { REPLY_STATUS_EXTENSION, REPLY_TO_EXTENSION } from './request-reply.js';
-export { createTopology } from './topology.js';
-export type { BusHealth, ReplayOptions } from './bus.js';
 export type { RemoteErrorData } from './request-reply.js';
+export { REPLY_STATUS_EXTENSION, REPLY_TO_EXTENSION } from './request-reply.js';
 export type { Topology, TopologyEdge } from './topology.js';
+export { createTopology } from './topology.js';
 export type {
   AnyPolicy,
   BusEventMap,
@@ -25,8 +26,8 @@ export type {
   PublishOptions,
   PublishResult,
   RequestOptions,
-  RespondOptions,
   Responder,
+  RespondOptions,
   SubscribeOptions,
   TopicRouter,
 } from './types.js';

@@ -35,7 +35,10 @@ const KNOWN_CODES: ReadonlySet<string> = new Set(ERROR_CODES);
 /** Turns the data of an error reply back into a `SwitchboardError` (unknown codes become `SWB_REMOTE_ERROR`). */
 export function fromRemoteError(data: unknown, type: string): SwitchboardError {
   const remote = (typeof data === 'object' && data !== null ? data : {}) as Partial<RemoteErrorData>;
-  const code = typeof remote.code === 'string' && KNOWN_CODES.has(remote.code) ? (remote.code as ErrorCode) : 'SWB_REMOTE_ERROR';
+  const code =
+    typeof remote.code === 'string' && KNOWN_CODES.has(remote.code)
+      ? (remote.code as ErrorCode)
+      : 'SWB_REMOTE_ERROR';
   const message = typeof remote.message === 'string' ? remote.message : `request '${type}' failed remotely`;
   return new SwitchboardError(code, message, {
     retryable: remote.retryable === true,
@@ -69,7 +72,12 @@ export class PendingRequests {
       this.#pending.set(correlationId, { type, resolve, reject, timer });
       signal?.addEventListener(
         'abort',
-        () => this.settle(correlationId, undefined, new SwitchboardError('SWB_ABORTED', `request '${type}' aborted`)),
+        () =>
+          this.settle(
+            correlationId,
+            undefined,
+            new SwitchboardError('SWB_ABORTED', `request '${type}' aborted`),
+          ),
         { once: true },
       );
     });
@@ -92,7 +100,9 @@ export class PendingRequests {
     if (id === undefined) return false;
     const pending = this.#pending.get(id);
     if (pending === undefined) return false;
-    return isErrorReply(reply) ? this.settle(id, undefined, fromRemoteError(reply.data, pending.type)) : this.settle(id, reply.data);
+    return isErrorReply(reply)
+      ? this.settle(id, undefined, fromRemoteError(reply.data, pending.type))
+      : this.settle(id, reply.data);
   }
 
   /** Rejects everything still waiting (the bus is closing). */

@@ -35,7 +35,10 @@ export interface Topology {
 
 /** Collects the edges one bus sees as it publishes and subscribes. */
 export class TopologyRecorder {
-  readonly #edges = new Map<string, { service: string; role: TopologyEdge['role']; topic: string; group?: string; types: Set<string> }>();
+  readonly #edges = new Map<
+    string,
+    { service: string; role: TopologyEdge['role']; topic: string; group?: string; types: Set<string> }
+  >();
 
   constructor(
     readonly service: string,
@@ -47,7 +50,13 @@ export class TopologyRecorder {
     const id = `${role}\u0000${topic}\u0000${group ?? ''}`;
     let edge = this.#edges.get(id);
     if (edge === undefined) {
-      edge = { service: this.service, role, topic, types: new Set(), ...(group === undefined ? {} : { group }) };
+      edge = {
+        service: this.service,
+        role,
+        topic,
+        types: new Set(),
+        ...(group === undefined ? {} : { group }),
+      };
       this.#edges.set(id, edge);
     }
     edge.types.add(type);
@@ -71,7 +80,8 @@ export class TopologyRecorder {
  */
 export function createTopology(system: string, edges: readonly TopologyEdge[]): Topology {
   const sorted = [...edges].sort(
-    (a, b) => a.service.localeCompare(b.service) || a.topic.localeCompare(b.topic) || a.role.localeCompare(b.role),
+    (a, b) =>
+      a.service.localeCompare(b.service) || a.topic.localeCompare(b.topic) || a.role.localeCompare(b.role),
   );
   const services = [...new Set(sorted.map((e) => e.service))].sort();
   return {
@@ -97,7 +107,8 @@ function cell(text: string): string {
 function toMarkdown(system: string, edges: readonly TopologyEdge[]): string {
   const rows = edges.map((e) => {
     const topic = `${system} (\`${e.topic}\`)`;
-    const [from, to] = e.role === 'publishes' || e.role === 'requests' ? [e.service, topic] : [topic, e.service];
+    const [from, to] =
+      e.role === 'publishes' || e.role === 'requests' ? [e.service, topic] : [topic, e.service];
     const group = e.group === undefined ? '' : ` (group \`${e.group}\`)`;
     return `| ${cell(`**${from}**`)} | ${cell(to)} | ${PROTOCOL[e.role]}${cell(group)} | ${cell(e.types.map((t) => `\`${t}\``).join(', '))} |`;
   });

@@ -241,8 +241,12 @@ export interface BusEventMap {
   published: [{ envelope: Envelope; topic: string }];
   handled: [{ envelope: Envelope; topic: string; group: string; attempt: number; durationMs: number }];
   failed: [{ envelope: Envelope | undefined; topic: string; group: string; attempt: number; error: unknown }];
-  redelivery: [{ envelope: Envelope | undefined; topic: string; group: string; attempt: number; delayMs: number }];
-  'dead-lettered': [{ topic: string; deadLetterTopic: string; group: string; reason: DeadLetterReason; error: unknown }];
+  redelivery: [
+    { envelope: Envelope | undefined; topic: string; group: string; attempt: number; delayMs: number },
+  ];
+  'dead-lettered': [
+    { topic: string; deadLetterTopic: string; group: string; reason: DeadLetterReason; error: unknown },
+  ];
   duplicate: [{ envelope: Envelope; topic: string; group: string }];
   ignored: [{ envelope: Envelope; topic: string; group: string; reason: 'no-handler' | 'other-destination' }];
   error: [{ error: unknown; context: string }];

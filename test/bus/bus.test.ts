@@ -1,12 +1,12 @@
-import { handleAll, retry as cockatielRetry, ConstantBackoff } from 'cockatiel';
+import { ConstantBackoff, retry as cockatielRetry, handleAll } from 'cockatiel';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Bus, createBus, DEAD_LETTER_HEADERS, permanentError } from '../../src/bus/index.js';
 import type { Envelope } from '../../src/envelope/types.js';
 import { isSwitchboardError, SwitchboardError } from '../../src/errors.js';
 import { memoryIdempotencyStore } from '../../src/idempotency/index.js';
 import type { IdempotencyStore } from '../../src/idempotency/types.js';
-import { memoryTransport } from '../../src/transport/memory/index.js';
 import type { Delivery, WireMessage } from '../../src/index.js';
+import { memoryTransport } from '../../src/transport/memory/index.js';
 import { waitFor } from './wait-for.js';
 
 interface TaskEvents {
@@ -15,11 +15,20 @@ interface TaskEvents {
   'reminder.due.v1': { reminderId: string };
 }
 
-const routes = { 'task.created.v1': 'task-events', 'task.completed.v1': 'task-events', 'reminder.due.v1': 'reminders' };
+const routes = {
+  'task.created.v1': 'task-events',
+  'task.completed.v1': 'task-events',
+  'reminder.due.v1': 'reminders',
+};
 
 const open: Bus<TaskEvents>[] = [];
 function bus(options: Partial<Parameters<typeof createBus>[0]> = {}): Bus<TaskEvents> {
-  const b = createBus<TaskEvents>({ transport: memoryTransport(), source: 'backend-api', routes, ...options });
+  const b = createBus<TaskEvents>({
+    transport: memoryTransport(),
+    source: 'backend-api',
+    routes,
+    ...options,
+  });
   open.push(b);
   return b;
 }
@@ -27,10 +36,14 @@ function bus(options: Partial<Parameters<typeof createBus>[0]> = {}): Bus<TaskEv
 /** Collects the raw messages on a topic, as a dead-letter consumer would. */
 async function collect(b: Bus<TaskEvents>, topic: string): Promise<WireMessage[]> {
   const seen: WireMessage[] = [];
-  await b.transport.subscribe(topic, async (d: Delivery) => {
-    seen.push({ key: d.message.key, headers: { ...d.message.headers }, body: d.message.body });
-    await d.ack();
-  }, { group: `collector-${topic}` });
+  await b.transport.subscribe(
+    topic,
+    async (d: Delivery) => {
+      seen.push({ key: d.message.key, headers: { ...d.message.headers }, body: d.message.body });
+      await d.ack();
+    },
+    { group: `collector-${topic}` },
+  );
   return seen;
 }
 
@@ -65,7 +78,11 @@ describe('bus: publish and subscribe', () => {
     await b.subscribe('reminder.due.v1', (e) => {
       got.push(e);
     });
-    const { envelope } = await b.publish('reminder.due.v1', { reminderId: 'r-1' }, { correlationId: 'c-1', subject: 'r-1' });
+    const { envelope } = await b.publish(
+      'reminder.due.v1',
+      { reminderId: 'r-1' },
+      { correlationId: 'c-1', subject: 'r-1' },
+    );
     await waitFor(() => got.length === 1);
     expect(got[0]).toEqual(envelope);
     expect(got[0]).not.toBe(envelope);
@@ -106,7 +123,9 @@ describe('bus: publish and subscribe', () => {
   it('rejects a second handler for one type in one group', async () => {
     const b = bus();
     await b.subscribe('task.created.v1', () => {});
-    await expect(b.subscribe('task.created.v1', () => {})).rejects.toMatchObject({ code: 'SWB_SUBSCRIBE_FAILED' });
+    await expect(b.subscribe('task.created.v1', () => {})).rejects.toMatchObject({
+      code: 'SWB_SUBSCRIBE_FAILED',
+    });
     // Another group is fine.
     await b.subscribe('task.created.v1', () => {}, { group: 'audit' });
   });
@@ -115,7 +134,10 @@ describe('bus: publish and subscribe', () => {
     const b = bus();
     const a: string[] = [];
     const c: string[] = [];
-    await b.subscribe('reminder.due.v1', (e) => void a.push(e.data.reminderId), { group: 'notification-service', destination: 'notification-service' });
+    await b.subscribe('reminder.due.v1', (e) => void a.push(e.data.reminderId), {
+      group: 'notification-service',
+      destination: 'notification-service',
+    });
     await b.subscribe('reminder.due.v1', (e) => void c.push(e.data.reminderId), { group: 'audit' });
     await b.publish('reminder.due.v1', { reminderId: 'r-1' }, { destination: 'notification-service' });
     await b.publish('reminder.due.v1', { reminderId: 'r-2' }, { destination: 'someone-else' });
@@ -216,8 +238,20 @@ describe('bus: failure path', () => {
     const dead = await collect(b, 'reminders.dlq');
     const handled: string[] = [];
     await b.subscribe('reminder.due.v1', (e) => void handled.push(e.data.reminderId));
-    await b.transport.publish('reminders', { headers: { 'ce-specversion': '1.0', 'ce-type': 'reminder.due.v1' }, body: new Uint8Array([0xff, 0x00]) });
-    await b.transport.publish('reminders', { headers: { 'ce-id': 'x', 'ce-specversion': '1.0', 'ce-source': 's', 'ce-type': 'reminder.due.v1', 'ce-datacontenttype': 'application/json' }, body: new TextEncoder().encode('{"__proto__": {"polluted": 1}, "reminderId": "r-9"') });
+    await b.transport.publish('reminders', {
+      headers: { 'ce-specversion': '1.0', 'ce-type': 'reminder.due.v1' },
+      body: new Uint8Array([0xff, 0x00]),
+    });
+    await b.transport.publish('reminders', {
+      headers: {
+        'ce-id': 'x',
+        'ce-specversion': '1.0',
+        'ce-source': 's',
+        'ce-type': 'reminder.due.v1',
+        'ce-datacontenttype': 'application/json',
+      },
+      body: new TextEncoder().encode('{"__proto__": {"polluted": 1}, "reminderId": "r-9"'),
+    });
     await b.publish('reminder.due.v1', { reminderId: 'r-ok' });
     await waitFor(() => dead.length === 2 && handled.length === 1);
     expect(handled).toEqual(['r-ok']);
@@ -267,10 +301,14 @@ describe('bus: failure path', () => {
     const b = bus();
     const dead = await collect(b, 'reminders.dlq');
     let calls = 0;
-    await b.subscribe('reminder.due.v1', () => {
-      calls++;
-      throw permanentError('nope');
-    }, { deadLetter: { enabled: false } });
+    await b.subscribe(
+      'reminder.due.v1',
+      () => {
+        calls++;
+        throw permanentError('nope');
+      },
+      { deadLetter: { enabled: false } },
+    );
     await b.publish('reminder.due.v1', { reminderId: 'r-1' });
     await waitFor(() => calls === 1);
     await new Promise((r) => setTimeout(r, 20));
@@ -315,10 +353,14 @@ describe('bus: idempotency', () => {
   it('releases the key of a failed handler so the redelivery runs it again', async () => {
     const b = bus({ idempotency: memoryIdempotencyStore() });
     let calls = 0;
-    await b.subscribe('task.completed.v1', () => {
-      calls++;
-      if (calls === 1) throw new Error('transient');
-    }, { idempotency: true, redeliveryDelay: 1 });
+    await b.subscribe(
+      'task.completed.v1',
+      () => {
+        calls++;
+        if (calls === 1) throw new Error('transient');
+      },
+      { idempotency: true, redeliveryDelay: 1 },
+    );
     await b.publish('task.completed.v1', { taskId: 't-1' });
     await waitFor(() => calls === 2);
   });
@@ -327,7 +369,10 @@ describe('bus: idempotency', () => {
     const inner = memoryIdempotencyStore();
     let down = true;
     const store: IdempotencyStore = {
-      reserve: (k, l) => (down ? Promise.reject(new SwitchboardError('SWB_STORE_UNAVAILABLE', 'down', { retryable: true })) : inner.reserve(k, l)),
+      reserve: (k, l) =>
+        down
+          ? Promise.reject(new SwitchboardError('SWB_STORE_UNAVAILABLE', 'down', { retryable: true }))
+          : inner.reserve(k, l),
       commit: (k, t) => inner.commit(k, t),
       release: (k) => inner.release(k),
     };
@@ -346,7 +391,9 @@ describe('bus: idempotency', () => {
 
   it('needs a store for idempotency: true', async () => {
     const b = bus();
-    await expect(b.subscribe('task.completed.v1', () => {}, { idempotency: true })).rejects.toMatchObject({ code: 'SWB_CONFIG_INVALID' });
+    await expect(b.subscribe('task.completed.v1', () => {}, { idempotency: true })).rejects.toMatchObject({
+      code: 'SWB_CONFIG_INVALID',
+    });
   });
 });
 
@@ -376,7 +423,9 @@ describe('bus: request/reply', () => {
 
   it('times out when nobody answers', async () => {
     const b = bus();
-    const error = await b.request('reminder.due.v1', { reminderId: 'r' }, { timeoutMs: 50 }).catch((e: unknown) => e);
+    const error = await b
+      .request('reminder.due.v1', { reminderId: 'r' }, { timeoutMs: 50 })
+      .catch((e: unknown) => e);
     expect(isSwitchboardError(error, 'SWB_REQUEST_TIMEOUT')).toBe(true);
     expect((error as SwitchboardError).retryable).toBe(true);
   });
@@ -399,7 +448,9 @@ describe('bus: lifecycle, health and topology', () => {
     await running;
     await b.close({ graceMs: 1000 });
     expect(done).toEqual(['r-1']);
-    await expect(b.publish('reminder.due.v1', { reminderId: 'r-2' })).rejects.toMatchObject({ code: 'SWB_TRANSPORT_CLOSED' });
+    await expect(b.publish('reminder.due.v1', { reminderId: 'r-2' })).rejects.toMatchObject({
+      code: 'SWB_TRANSPORT_CLOSED',
+    });
     const health = await b.health();
     expect(health.status).toBe('unhealthy');
   });
@@ -407,7 +458,11 @@ describe('bus: lifecycle, health and topology', () => {
   it('reports health in the seed shape', async () => {
     const b = bus({ version: '1.2.3', idempotency: memoryIdempotencyStore() });
     const health = await b.health();
-    expect(health).toMatchObject({ status: 'healthy', version: '1.2.3', dependencies: { memory: { status: 'healthy', connected: true } } });
+    expect(health).toMatchObject({
+      status: 'healthy',
+      version: '1.2.3',
+      dependencies: { memory: { status: 'healthy', connected: true } },
+    });
     expect(Number.isNaN(Date.parse(health.timestamp))).toBe(false);
   });
 
@@ -419,8 +474,18 @@ describe('bus: lifecycle, health and topology', () => {
     const topology = b.topology();
     expect(topology.edges).toEqual(
       expect.arrayContaining([
-        expect.objectContaining({ service: 'backend-api', role: 'publishes', topic: 'task-events', types: ['task.created.v1'] }),
-        expect.objectContaining({ role: 'subscribes', topic: 'task-events', group: 'recurring-task-service', types: ['task.completed.v1'] }),
+        expect.objectContaining({
+          service: 'backend-api',
+          role: 'publishes',
+          topic: 'task-events',
+          types: ['task.created.v1'],
+        }),
+        expect.objectContaining({
+          role: 'subscribes',
+          topic: 'task-events',
+          group: 'recurring-task-service',
+          types: ['task.completed.v1'],
+        }),
         expect.objectContaining({ role: 'publishes', topic: 'reminders', types: ['reminder.due.v1'] }),
       ]),
     );
