@@ -159,14 +159,20 @@ export class KafkaSubscription implements Subscription {
       });
     }
     const ready = new Promise<void>((resolve, reject) => {
-      const onOffsets = () => {
-        stream.off('error', onError);
-        resolve();
-      };
-      const onError = (error: Error) => {
+      const done = (error?: Error) => {
+        clearTimeout(timer);
         stream.off('offsets', onOffsets);
-        reject(error);
+        stream.off('error', onError);
+        if (error) reject(error);
+        else resolve();
       };
+      const onOffsets = () => done();
+      const onError = (error: Error) => done(error);
+      // The positions come right after the join; a stream that never reports them is a broker in trouble.
+      const timer = setTimeout(
+        () => done(new Error('no fetch positions')),
+        this.#options.consumer.rebalanceTimeoutMs + 30_000,
+      );
       stream.once('offsets', onOffsets);
       stream.once('error', onError);
     });
@@ -198,6 +204,11 @@ export class KafkaSubscription implements Subscription {
     consumer.on('consumer:group:join', (payload) => this.#onJoin(payload));
     consumer.on('consumer:group:rebalance', () => this.#onRebalance());
     consumer.on('consumer:heartbeat:error', (payload) => this.#hooks.error(payload.error, 'kafka heartbeat'));
+    // The client emits `error` when a rejoin fails for good; an EventEmitter without a listener would throw it.
+    consumer.on('error', (error: Error) => {
+      this.#hooks.error(error, 'kafka consumer');
+      if (!this.#closing) void this.#restart('the consumer failed to rejoin its group');
+    });
     return consumer;
   }
 

@@ -38,6 +38,9 @@ export const KAFKA_FEATURES: TransportFeatures = Object.freeze({
   nativeDelayedRedelivery: false,
 });
 
+/** The settled marker of a topic that is ready for publishing (so the hot path does not await). */
+const READY: Promise<void> = Promise.resolve();
+
 function abortError(): SwitchboardError {
   return new SwitchboardError('SWB_ABORTED', 'kafka publish: stopped waiting for the broker (aborted)', {
     retryable: true,
@@ -88,6 +91,8 @@ export class KafkaTransport implements Transport, TopicProvisioning {
   readonly #subscriptions = new Set<KafkaSubscription>();
   /** Topics provisioned (or known to exist) by this transport. */
   readonly #prepared = new Map<string, Promise<void>>();
+  /** Publishes started before close: close waits for them, so a publish that was called is flushed. */
+  readonly #publishing = new Set<Promise<unknown>>();
 
   constructor(options: KafkaTransportOptions) {
     this.#options = resolveOptions(options);
@@ -136,6 +141,10 @@ export class KafkaTransport implements Transport, TopicProvisioning {
       throw toKafkaError('SWB_TRANSPORT_UNAVAILABLE', 'connect', error, {}, true);
     }
     this.#publisher ??= new Publisher(producer, this.#options);
+    // Clients emit `error` for failures they also report elsewhere; without a listener EventEmitter would throw.
+    const onClientError = (error: Error) => this.events.emit('error', { error, context: 'kafka client' });
+    producer.on('error', onClientError);
+    this.#admin.on('error', onClientError);
     producer.on('client:broker:disconnect', () =>
       this.events.emit('disconnected', { reason: 'broker connection closed' }),
     );
@@ -146,24 +155,25 @@ export class KafkaTransport implements Transport, TopicProvisioning {
 
   /** Provisions `topic` once: from the configured topic table, or by letting the broker auto-create it. */
   #prepare(topic: string): Promise<void> {
-    let prepared = this.#prepared.get(topic);
-    if (!prepared) {
-      const config = this.#options.topics[topic];
-      prepared = (async () => {
-        const admin = this.#admin;
-        if (!admin) return;
-        if (config) {
-          await ensureTopic(admin, topic, config);
-        } else if (this.#options.autoCreateTopics) {
-          await ensureTopic(admin, topic, {});
-        }
-        // A custom partitioner needs the partition count before the first record.
-        if (typeof this.#options.partitioner === 'function')
-          await this.#producer?.metadata({ topics: [topic] });
-      })();
-      this.#prepared.set(topic, prepared);
-      prepared.catch(() => this.#prepared.delete(topic));
-    }
+    const known = this.#prepared.get(topic);
+    if (known) return known;
+    const config = this.#options.topics[topic];
+    const prepared = (async () => {
+      const admin = this.#admin;
+      if (admin && (config || this.#options.autoCreateTopics)) await ensureTopic(admin, topic, config ?? {});
+      // A custom partitioner needs the partition count before the first record.
+      if (typeof this.#options.partitioner === 'function')
+        await this.#producer?.metadata({ topics: [topic] });
+    })().then(
+      () => {
+        this.#prepared.set(topic, READY);
+      },
+      (error: unknown) => {
+        this.#prepared.delete(topic);
+        throw error;
+      },
+    );
+    this.#prepared.set(topic, prepared);
     return prepared;
   }
 
@@ -171,30 +181,52 @@ export class KafkaTransport implements Transport, TopicProvisioning {
     if (this.#closed) throw closedError('provision a topic');
     await this.connect();
     await ensureTopic(this.#admin as Admin, topic, config);
-    this.#prepared.set(topic, Promise.resolve());
+    this.#prepared.set(topic, READY);
   }
 
-  async publish(topic: string, message: WireMessage, options: PublishOptions = {}): Promise<PublishReceipt> {
-    if (this.#closed) throw closedError('publish');
-    if (!this.#connected) await this.connect();
-    const prepared = this.#prepared.get(topic);
-    if (prepared === undefined) await this.#prepare(topic);
-    else await prepared;
-    if (this.#closed) throw closedError('publish');
-    return withSignal((this.#publisher as Publisher).publish(topic, message), options.signal);
+  publish(topic: string, message: WireMessage, options: PublishOptions = {}): Promise<PublishReceipt> {
+    if (this.#closed) return Promise.reject(closedError('publish'));
+    const publisher = this.#publisher;
+    // Fast path: connected and the topic is ready, so the record joins the open batch in this tick.
+    if (publisher && this.#connected && this.#prepared.get(topic) === READY) {
+      return withSignal(publisher.publish(topic, message), options.signal);
+    }
+    return this.#track(
+      (async () => {
+        await this.#ready(topic);
+        return (this.#publisher as Publisher).publish(topic, message);
+      })(),
+      options.signal,
+    );
   }
 
-  async publishBatch(
+  publishBatch(
     topic: string,
     messages: readonly WireMessage[],
     options: PublishOptions = {},
   ): Promise<PublishReceipt[]> {
-    if (this.#closed) throw closedError('publish');
-    if (messages.length === 0) return [];
+    if (this.#closed) return Promise.reject(closedError('publish'));
+    if (messages.length === 0) return Promise.resolve([]);
+    return this.#track(
+      (async () => {
+        await this.#ready(topic);
+        return (this.#publisher as Publisher).publishBatch(topic, messages);
+      })(),
+      options.signal,
+    );
+  }
+
+  async #ready(topic: string): Promise<void> {
     if (!this.#connected) await this.connect();
-    await this.#prepare(topic);
-    if (this.#closed) throw closedError('publish');
-    return withSignal((this.#publisher as Publisher).publishBatch(topic, messages), options.signal);
+    const prepared = this.#prepared.get(topic);
+    await (prepared ?? this.#prepare(topic));
+  }
+
+  #track<T>(operation: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    this.#publishing.add(operation);
+    const forget = () => this.#publishing.delete(operation);
+    operation.then(forget, forget);
+    return withSignal(operation, signal);
   }
 
   async subscribe(
@@ -257,6 +289,8 @@ export class KafkaTransport implements Transport, TopicProvisioning {
     this.#closed = true;
     await Promise.allSettled([...this.#subscriptions].map((s) => s.close(options)));
     await this.#connecting?.catch(() => {});
+    // Publishes called before close are sent (and answered) before the clients go.
+    while (this.#publishing.size > 0) await Promise.allSettled([...this.#publishing]);
     await this.#publisher?.flush();
     if (this.#ownProducer) await this.#producer?.close().catch(() => {});
     if (this.#ownAdmin) await this.#admin?.close().catch(() => {});
