@@ -6,7 +6,7 @@
  * @internal
  */
 import { invalidEnvelope } from './fail.js';
-import { parseRfc3339 } from './time.js';
+import { isRfc3339 } from './time.js';
 
 /** Context attributes that every envelope carries. */
 export const REQUIRED_ATTRIBUTES = [
@@ -59,7 +59,9 @@ const MEDIA_TYPE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+\/[!#$%&'*+.^_`|~0-9A-Za-z-]+(?:
 const URI_SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
 const SEMVER =
   /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$/;
-const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-[\x21-\x7e]*)?$/;
+const TRACEPARENT_00 = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+// Later versions may append fields; version ff is forbidden.
+const TRACEPARENT_ANY = /^(?!ff)[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(?:-[\x21-\x7e]*)?$/;
 const TRACESTATE = /^[\x20-\x7e]{1,512}$/;
 const ZERO_TRACE_ID = '0'.repeat(32);
 const ZERO_SPAN_ID = '0'.repeat(16);
@@ -104,7 +106,7 @@ export function checkAttribute(field: string, value: unknown): void {
       return;
     case 'time':
     case 'expirytime':
-      if (parseRfc3339(value) === undefined) throw invalidEnvelope(field, 'must be an RFC 3339 timestamp');
+      if (!isRfc3339(value)) throw invalidEnvelope(field, 'must be an RFC 3339 timestamp');
       return;
     case 'datacontenttype':
       if (!MEDIA_TYPE.test(value)) throw invalidEnvelope(field, 'must be a media type (type/subtype)');
@@ -128,14 +130,8 @@ export function checkAttribute(field: string, value: unknown): void {
 }
 
 function checkTraceparent(value: string): void {
-  const m = TRACEPARENT.exec(value);
-  if (
-    m === null ||
-    m[1] === 'ff' ||
-    m[2] === ZERO_TRACE_ID ||
-    m[3] === ZERO_SPAN_ID ||
-    (m[1] === '00' && m[5])
-  ) {
+  const shape = value.startsWith('00-') ? TRACEPARENT_00.test(value) : TRACEPARENT_ANY.test(value);
+  if (!shape || value.startsWith(ZERO_TRACE_ID, 3) || value.startsWith(ZERO_SPAN_ID, 36)) {
     throw invalidEnvelope('traceparent', 'must be a W3C traceparent (00-<32 hex>-<16 hex>-<2 hex>)');
   }
 }

@@ -76,6 +76,50 @@ const OPTIONAL_HEADER_ATTRIBUTES = [
   'traceparent',
   'tracestate',
 ] as const;
+type HeaderAttribute =
+  | 'id'
+  | 'source'
+  | 'type'
+  | 'specversion'
+  | 'time'
+  | 'datacontenttype'
+  | (typeof OPTIONAL_HEADER_ATTRIBUTES)[number];
+const HEADER_ATTRIBUTES: readonly HeaderAttribute[] = [
+  'id',
+  'source',
+  'type',
+  'specversion',
+  'time',
+  'datacontenttype',
+  ...OPTIONAL_HEADER_ATTRIBUTES,
+];
+// Header names are fixed per style, so build them once; Kafka carries datacontenttype as `content-type`.
+const KAFKA_NAMES = headerNames('ce_', 'content-type');
+const NATS_NAMES = headerNames('ce-', 'ce-datacontenttype');
+// The cloudevents SDK writes ce_datacontenttype next to content-type; content-type wins (see decodeBinary).
+const KAFKA_ATTRIBUTES = new Map<string, HeaderAttribute>([
+  ...attributesByHeader(KAFKA_NAMES),
+  ['ce_datacontenttype', 'datacontenttype'],
+]);
+const NATS_ATTRIBUTES = attributesByHeader(NATS_NAMES);
+
+function headerNames(prefix: string, contentType: string): Readonly<Record<HeaderAttribute, string>> {
+  const names = Object.fromEntries(HEADER_ATTRIBUTES.map((a) => [a, prefix + a])) as Record<
+    HeaderAttribute,
+    string
+  >;
+  names.datacontenttype = contentType;
+  return names;
+}
+
+function attributesByHeader(
+  names: Readonly<Record<HeaderAttribute, string>>,
+): ReadonlyMap<string, HeaderAttribute> {
+  const map = new Map<string, HeaderAttribute>();
+  for (const attribute of HEADER_ATTRIBUTES) map.set(names[attribute], attribute);
+  return map;
+}
+
 const STRUCTURED_KNOWN: ReadonlySet<string> = new Set([
   'id',
   'source',
@@ -109,20 +153,20 @@ export function toWireMessage(envelope: Envelope, options: ToWireOptions): WireM
   const contentType = wireContentType(envelope.datacontenttype, codec);
   if (options.mode === 'structured') return toStructured(envelope, codec, contentType);
   const kafka = options.style === 'kafka';
-  const prefix = kafka ? 'ce_' : 'ce-';
+  const names = kafka ? KAFKA_NAMES : NATS_NAMES;
   const headers: WireHeaders = {};
-  headers[`${prefix}specversion`] = '1.0';
-  headers[`${prefix}id`] = kafka ? envelope.id : percentEncode(envelope.id);
-  headers[`${prefix}source`] = kafka ? envelope.source : percentEncode(envelope.source);
-  headers[`${prefix}type`] = kafka ? envelope.type : percentEncode(envelope.type);
-  headers[`${prefix}time`] = envelope.time;
-  if (kafka) headers['content-type'] = contentType;
-  else headers['ce-datacontenttype'] = percentEncode(contentType);
+  headers[names.specversion] = '1.0';
+  headers[names.id] = kafka ? envelope.id : percentEncode(envelope.id);
+  headers[names.source] = kafka ? envelope.source : percentEncode(envelope.source);
+  headers[names.type] = kafka ? envelope.type : percentEncode(envelope.type);
+  headers[names.time] = envelope.time;
+  headers[names.datacontenttype] = kafka ? contentType : percentEncode(contentType);
   for (const name of OPTIONAL_HEADER_ATTRIBUTES) {
     const value = envelope[name];
-    if (value !== undefined) headers[prefix + name] = kafka ? value : percentEncode(value);
+    if (value !== undefined) headers[names[name]] = kafka ? value : percentEncode(value);
   }
   if (envelope.extensions !== undefined) {
+    const prefix = kafka ? 'ce_' : 'ce-';
     for (const name of Object.keys(envelope.extensions)) {
       const value = envelope.extensions[name]!;
       headers[prefix + name] = kafka ? value : percentEncode(value);
@@ -218,11 +262,12 @@ export function decodeWire<T>(
 ): Envelope<T> {
   if (typeof wire !== 'object' || wire === null) throw decodeFailed('wire message must be an object');
   const headers = wire.headers;
-  validateHeaders(headers, limits);
+  if (typeof headers !== 'object' || headers === null) throw decodeFailed('headers must be an object');
   checkBodySize(wire.body, limits);
   const contentType = headers['content-type'];
   const essence = contentType === undefined ? undefined : mediaEssence(contentType);
   if (essence?.startsWith('application/cloudevents')) {
+    validateHeaders(headers, limits);
     if (essence !== STRUCTURED_CONTENT_TYPE) {
       throw failure('SWB_UNSUPPORTED_CONTENT_TYPE', 'only JSON structured-mode events are supported', {
         contentType: essence.slice(0, 100),
@@ -230,43 +275,73 @@ export function decodeWire<T>(
     }
     return decodeStructured<T>(wire, limits, resolveCodec, codecs);
   }
-  return decodeBinary<T>(wire, style, resolveCodec, codecs);
+  return decodeBinary<T>(wire, style, limits, resolveCodec, codecs);
 }
 
+// Binary mode reads and validates every header in one pass: the same checks as validateHeaders (count,
+// token names, no CR/LF/NUL, total size), with attribute headers recognised by a map lookup.
 function decodeBinary<T>(
   wire: WireMessage,
   style: HeaderStyle,
+  limits: ResolvedLimits,
   resolveCodec: ((context: CodecContext) => Codec | undefined) | undefined,
   codecs: readonly Codec[],
 ): Envelope<T> {
   const headers = wire.headers;
   const kafka = style === 'kafka';
-  const separator = kafka ? '_' : '-';
-  const env: Record<string, unknown> = {};
+  const attributes = kafka ? KAFKA_ATTRIBUTES : NATS_ATTRIBUTES;
+  const separator = kafka ? 95 /* _ */ : 45; /* - */
+  // A literal with every attribute gives the object one fixed shape, which keeps the stores below fast.
+  const env: Record<HeaderAttribute, string | undefined> = {
+    id: undefined,
+    source: undefined,
+    type: undefined,
+    specversion: undefined,
+    time: undefined,
+    datacontenttype: undefined,
+    subject: undefined,
+    dataschema: undefined,
+    correlationid: undefined,
+    causationid: undefined,
+    partitionkey: undefined,
+    schemaversion: undefined,
+    destination: undefined,
+    expirytime: undefined,
+    traceparent: undefined,
+    tracestate: undefined,
+  };
   let extensions: Record<string, string> | undefined;
-  for (const rawName in headers) {
-    if (!Object.hasOwn(headers, rawName)) continue;
-    const name = rawName.toLowerCase();
-    if (name.length < 4 || name.charCodeAt(0) !== 99 /* c */ || name.charCodeAt(1) !== 101 /* e */) continue;
-    if (name[2] !== separator) continue;
-    const attribute = name.slice(3);
-    const raw = headers[rawName]!;
-    const value = kafka ? raw : percentDecode(raw, name);
-    if (STRUCTURED_KNOWN.has(attribute)) {
-      env[attribute] = value;
-    } else {
-      checkExtensionName(attribute);
-      checkString(`extensions.${attribute}`, value);
+  let chars = 0;
+  const names = Object.keys(headers);
+  if (names.length > limits.maxHeaderCount) validateHeaders(headers, limits); // throws the standard error
+  for (const name of names) {
+    const raw = headers[name]!;
+    if (typeof raw !== 'string' || FORBIDDEN_VALUE_CHARS.test(raw)) validateHeaders(headers, limits);
+    chars += name.length + raw.length;
+    const attribute = attributes.get(name);
+    if (attribute !== undefined) {
+      env[attribute] = kafka ? raw : percentDecode(raw, name);
+      continue;
+    }
+    if (!TOKEN.test(name)) validateHeaders(headers, limits);
+    if (name.length > 3 && name.charCodeAt(2) === separator && name.startsWith('ce')) {
+      const extension = name.slice(3);
+      const value = kafka ? raw : percentDecode(raw, name);
+      checkExtensionName(extension);
+      checkString(`extensions.${extension}`, value);
       extensions ??= {};
-      extensions[attribute] = value;
+      extensions[extension] = value;
     }
   }
+  if (chars * 3 > limits.maxHeaderBytes) validateHeaders(headers, limits);
+  // Kafka's binding says content-type, which wins over a ce_datacontenttype header (the SDK writes both);
+  // for NATS, content-type is the fallback when ce-datacontenttype is missing (HTTP-style producers).
   const contentType = headers['content-type'];
   if (kafka && contentType !== undefined) env.datacontenttype = contentType;
-  env.datacontenttype ??= contentType ?? 'application/json';
-  if (env.traceparent === undefined && headers.traceparent !== undefined)
-    env.traceparent = headers.traceparent;
-  if (env.tracestate === undefined && headers.tracestate !== undefined) env.tracestate = headers.tracestate;
+  else env.datacontenttype ??= contentType;
+  env.datacontenttype ??= 'application/json';
+  env.traceparent ??= headers.traceparent;
+  env.tracestate ??= headers.tracestate;
   if (env.partitionkey === undefined && typeof wire.key === 'string' && wire.key.length > 0) {
     env.partitionkey = wire.key;
   }
@@ -275,6 +350,9 @@ function decodeBinary<T>(
   envelope.data = wire.body.byteLength === 0 && isJsonCodec(codec) ? undefined : decodeData(codec, wire.body);
   return sealEnvelope(envelope as unknown as Envelope<T>);
 }
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const FORBIDDEN_VALUE_CHARS = /[\r\n\0]/;
 
 function decodeStructured<T>(
   wire: WireMessage,

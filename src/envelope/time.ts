@@ -81,8 +81,63 @@ export function parseRfc3339(text: string): number | undefined {
   return ms;
 }
 
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(year: number, month: number): number {
-  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+  if (month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0)) return 29;
+  return DAYS[month - 1]!;
+}
+
+/**
+ * Tells whether `text` is an RFC 3339 timestamp naming a real date, without building any object: this runs
+ * for every decoded message, so it reads character codes instead of running a regular expression.
+ *
+ * @example
+ * ```ts
+ * isRfc3339('2026-11-21T20:39:37.123456789Z'); // true
+ * ```
+ */
+export function isRfc3339(text: string): boolean {
+  const n = text.length;
+  if (n < 20) return false;
+  const year = digits(text, 0, 4);
+  const month = digits(text, 5, 2);
+  const day = digits(text, 8, 2);
+  const hour = digits(text, 11, 2);
+  const minute = digits(text, 14, 2);
+  const second = digits(text, 17, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23) return false;
+  if (minute < 0 || minute > 59 || second < 0 || second > 60 || day > daysInMonth(year, month)) return false;
+  if (text.charCodeAt(4) !== 45 || text.charCodeAt(7) !== 45 || text.charCodeAt(13) !== 58) return false;
+  if (text.charCodeAt(16) !== 58 || (text.charCodeAt(10) | 0x20) !== 116 /* t */) return false;
+  let i = 19;
+  if (text.charCodeAt(i) === 46 /* . */) {
+    const start = ++i;
+    while (i < n && isDigit(text.charCodeAt(i))) i++;
+    if (i === start || i - start > 12) return false;
+  }
+  const zone = text.charCodeAt(i);
+  if ((zone | 0x20) === 122 /* z */) return i + 1 === n;
+  if (zone !== 43 && zone !== 45) return false;
+  if (i + 6 !== n || text.charCodeAt(i + 3) !== 58) return false;
+  const offsetH = digits(text, i + 1, 2);
+  const offsetM = digits(text, i + 4, 2);
+  return offsetH >= 0 && offsetH <= 23 && offsetM >= 0 && offsetM <= 59;
+}
+
+function isDigit(c: number): boolean {
+  return c >= 48 && c <= 57;
+}
+
+// The number spelt by `count` ASCII digits at `at`, or -1.
+function digits(text: string, at: number, count: number): number {
+  let value = 0;
+  for (let i = at; i < at + count; i++) {
+    const c = text.charCodeAt(i);
+    if (!isDigit(c)) return -1;
+    value = value * 10 + (c - 48);
+  }
+  return value;
 }
 
 /**

@@ -14,20 +14,21 @@ import {
 import { invalidEnvelope } from './fail.js';
 import type { Envelope } from './types.js';
 
-// Envelopes built by createEnvelope, validateEnvelope or a decoder are frozen after their checks passed, so a
-// later encode can trust them without checking again. A WeakSet keeps no envelope alive.
-const checked = new WeakSet<object>();
+// Envelopes built by createEnvelope, validateEnvelope or a decoder are frozen after their checks passed and
+// carry this module-private, non-enumerable mark, so a later encode can trust them without checking again.
+// (A WeakSet did the same but made every minor GC walk an ephemeron table of millions of envelopes.) Copies
+// made with spread or JSON lose the mark and are checked again.
+const SEALED: unique symbol = Symbol('switchboard.envelope.checked');
 
-/** Freezes an envelope whose attributes passed the checks and remembers that it did. @internal */
+/** Freezes an envelope whose attributes passed the checks and marks it. @internal */
 export function sealEnvelope<T>(envelope: Envelope<T>): Envelope<T> {
-  Object.freeze(envelope);
-  checked.add(envelope);
-  return envelope;
+  Object.defineProperty(envelope, SEALED, { value: true });
+  return Object.freeze(envelope);
 }
 
 /** Tells whether this module already checked (and froze) `envelope`. @internal */
 export function isSealed(envelope: object): boolean {
-  return checked.has(envelope);
+  return (envelope as { [SEALED]?: boolean })[SEALED] === true;
 }
 
 /**
