@@ -1,9 +1,15 @@
 import { defineConfig } from 'tsup';
 
-// One entry per public subpath; later issues add `nats`, `kafka`, `redis`, `postgres` and `testing`.
+// One entry per public subpath. Backends and the test suites live behind their own entries so the root never
+// imports a broker client or vitest.
 export default defineConfig({
   entry: {
     index: 'src/index.ts',
+    nats: 'src/transport/nats/index.ts',
+    kafka: 'src/transport/kafka/index.ts',
+    redis: 'src/redis/index.ts',
+    postgres: 'src/postgres/index.ts',
+    testing: 'src/testing/index.ts',
   },
   format: ['esm'],
   target: 'node22',
