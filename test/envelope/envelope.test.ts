@@ -405,3 +405,67 @@ describe('protobuf codec options', () => {
     expect(errorOf(() => codec.encode({ child: 5 } as never)).code).toBe('SWB_ENCODE_FAILED');
   });
 });
+
+describe('header limits on the decode path', () => {
+  const envelope = createEnvelope({ ...base, extensions: { a: '1', b: '2' } });
+  for (const style of ['kafka', 'nats'] as const) {
+    it(`${style}: too many, too large or badly named headers are SWB_HEADER_INVALID`, () => {
+      const wire = toWireMessage(envelope, { style });
+      expect(errorOf(() => fromWireMessage(wire, { style, limits: { maxHeaderCount: 3 } })).code).toBe(
+        'SWB_HEADER_INVALID',
+      );
+      expect(errorOf(() => fromWireMessage(wire, { style, limits: { maxHeaderBytes: 60 } })).code).toBe(
+        'SWB_HEADER_INVALID',
+      );
+      const badName = { ...wire, headers: { ...wire.headers, 'x y': '1' } };
+      expect(errorOf(() => fromWireMessage(badName, { style })).code).toBe('SWB_HEADER_INVALID');
+      const badValue = { ...wire, headers: { ...wire.headers, other: 5 as unknown as string } };
+      expect(errorOf(() => fromWireMessage(badValue, { style })).code).toBe('SWB_HEADER_INVALID');
+      expect(errorOf(() => fromWireMessage({ ...wire, headers: null as never }, { style })).code).toBe(
+        'SWB_DECODE_FAILED',
+      );
+      // Unrelated headers pass through untouched.
+      expect(
+        fromWireMessage({ ...wire, headers: { ...wire.headers, 'x-request-id': 'r' } }, { style }).extensions,
+      ).toEqual({ a: '1', b: '2' });
+    });
+  }
+});
+
+describe('RFC 3339 validation of time attributes', () => {
+  const ok = [
+    '2026-01-01T00:00:00Z',
+    '2026-01-01t00:00:00.1z',
+    '2024-02-29T23:59:60.123456789012+14:00',
+    '2026-01-01T00:00:00-00:30',
+  ];
+  const bad = [
+    '2026-01-01T00:00:00',
+    '2026-01-01T00:00:00.Z',
+    '2026-01-01T00:00:00.1234567890123Z',
+    '2025-02-29T00:00:00Z',
+    '2026-01-01T00:00:00+1:00',
+    '2026-01-01T00:00:00+24:00',
+    '2026-01-01X00:00:00Z',
+    '2026-1-01T00:00:00Z',
+    '2026-01-01T00:60:00Z',
+  ];
+  for (const time of ok)
+    it(`accepts ${time}`, () => expect(createEnvelope({ ...base, time }).time).toBe(time));
+  for (const time of bad)
+    it(`rejects ${time}`, () =>
+      expect(errorOf(() => createEnvelope({ ...base, time })).code).toBe('SWB_ENVELOPE_INVALID'));
+});
+
+describe('traceparent versions', () => {
+  it('accepts future versions with extra fields and rejects version ff', () => {
+    const id = '0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+    expect(createEnvelope({ ...base, traceparent: `01-${id}-extra` }).traceparent).toBe(`01-${id}-extra`);
+    expect(errorOf(() => createEnvelope({ ...base, traceparent: `ff-${id}` })).code).toBe(
+      'SWB_ENVELOPE_INVALID',
+    );
+    expect(errorOf(() => createEnvelope({ ...base, traceparent: `00-${id}-extra` })).code).toBe(
+      'SWB_ENVELOPE_INVALID',
+    );
+  });
+});

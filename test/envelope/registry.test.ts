@@ -411,3 +411,57 @@ describe('serializer fallbacks', () => {
     expect(errorOf(() => serializer.encode({ ...raw, time: 'yesterday' })).code).toBe('SWB_ENVELOPE_INVALID');
   });
 });
+
+describe('Avro compatibility explanations for complex types', () => {
+  const wrap = (type: unknown) => ({ type: 'record', name: 'R', fields: [{ name: 'f', type }] });
+  function check(from: unknown, to: unknown, mode: 'backward' | 'forward' | 'full' = 'backward') {
+    const registry = createSchemaRegistry();
+    registry.register({ type: 'c', version: '1.0.0', format: 'avro', schema: wrap(from) });
+    return registry.checkCompatibility('c', wrap(to), mode);
+  }
+
+  it('names union branches the reader cannot take', () => {
+    const result = check(['null', 'string'], ['null', 'int']);
+    expect(result.compatible).toBe(false);
+    expect(result.problems).toEqual([
+      expect.stringMatching(/field 'f': values of type string cannot be read by the new schema/),
+    ]);
+    expect(check('string', ['null', 'string']).compatible).toBe(true);
+    expect(check(['null', 'string'], 'string').problems[0]).toMatch(/values of type null/);
+  });
+
+  it('names enum symbols the reader does not know', () => {
+    const e = (symbols: string[]) => ({ type: 'enum', name: 'Status', symbols });
+    const result = check(e(['OPEN', 'DONE', 'HOLD']), e(['OPEN', 'DONE']));
+    expect(result.problems).toEqual([
+      expect.stringMatching(/field 'f': enum symbols HOLD are unknown to the new schema/),
+    ]);
+    expect(check(e(['OPEN']), e(['OPEN', 'DONE'])).compatible).toBe(true);
+  });
+
+  it('looks inside arrays and maps', () => {
+    expect(check({ type: 'array', items: 'string' }, { type: 'array', items: 'int' }).problems[0]).toMatch(
+      /field 'f\[\]' changed type from string to int/,
+    );
+    expect(check({ type: 'map', values: 'int' }, { type: 'map', values: 'long' }).compatible).toBe(true);
+    expect(check({ type: 'map', values: 'long' }, { type: 'map', values: 'int' }).problems[0]).toMatch(
+      /field 'f\{\}' changed type from long to int/,
+    );
+    expect(check({ type: 'array', items: 'int' }, { type: 'map', values: 'int' }).problems[0]).toMatch(
+      /field 'f' changed type from array to map/,
+    );
+  });
+
+  it('falls back to the resolver message when no field explains the failure', () => {
+    const registry = createSchemaRegistry();
+    registry.register({
+      type: 'n',
+      version: '1.0.0',
+      format: 'avro',
+      schema: { type: 'fixed', name: 'F', size: 4 },
+    });
+    const result = registry.checkCompatibility('n', { type: 'fixed', name: 'F', size: 8 }, 'backward');
+    expect(result.compatible).toBe(false);
+    expect(result.problems).toHaveLength(1);
+  });
+});
