@@ -91,7 +91,7 @@ interface ConsumerSlot {
  *
  * @typeParam M - message map from type to payload, for type-checked publish and subscribe.
  */
-export class Bus<M extends MessageMap = MessageMap> {
+export class Bus<M extends object = MessageMap> {
   /** Typed lifecycle events: `published`, `handled`, `failed`, `redelivery`, `dead-lettered`, `duplicate`, ... */
   readonly events = new EventEmitter<BusEventMap>();
   readonly transport: Transport;
@@ -778,6 +778,6 @@ export class Bus<M extends MessageMap = MessageMap> {
  * await bus.publish('task.completed.v1', { taskId: 't-1' });
  * ```
  */
-export function createBus<M extends MessageMap = MessageMap>(options: BusOptions): Bus<M> {
+export function createBus<M extends object = MessageMap>(options: BusOptions): Bus<M> {
   return new Bus<M>(options);
 }
