@@ -42,6 +42,8 @@ interface Settler<R> {
   working(item: Inbound<R>): void;
 }
 
+const DONE: Promise<void> = Promise.resolve();
+
 class LiveDelivery<R> implements Delivery {
   readonly topic: string;
   readonly message: WireMessage;
@@ -81,16 +83,21 @@ class LiveDelivery<R> implements Delivery {
     this.controller?.abort(reason);
   }
 
-  async ack(): Promise<void> {
+  // Settling never waits on the broker (acks are fire-and-forget on NATS), so one shared resolved promise
+  // serves every call instead of a new one per message.
+  ack(): Promise<void> {
     this.owner.settle(this, 'ack', 0);
+    return DONE;
   }
 
-  async nack(options?: NackOptions): Promise<void> {
+  nack(options?: NackOptions): Promise<void> {
     this.owner.settle(this, 'nack', Math.max(0, options?.delayMs ?? 0));
+    return DONE;
   }
 
-  async working(): Promise<void> {
+  working(): Promise<void> {
     this.owner.progress(this);
+    return DONE;
   }
 }
 
@@ -235,7 +242,7 @@ export abstract class BaseSubscription<R> implements Subscription {
       this.handlerFailed(delivery, error);
       return;
     }
-    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+    if (result !== undefined && result !== DONE && typeof (result as Promise<void>).then === 'function') {
       (result as Promise<void>).then(undefined, (error: unknown) => this.handlerFailed(delivery, error));
     }
   }

@@ -79,7 +79,19 @@ export interface NatsExistingConnection {
 /** Let the transport connect (and close the connection on `close()`): nats.js connection options. */
 export type NatsOwnConnection = NodeConnectionOptions & { readonly connection?: undefined };
 
-/** Options of {@link natsTransport}: transport settings plus either a connection or connection options. */
+/**
+ * Options of `natsTransport`: transport settings plus either a connection or nats.js connection options.
+ *
+ * @example
+ * ```ts
+ * const options: NatsTransportOptions = {
+ *   servers: ['nats://10.0.0.1:4222', 'nats://10.0.0.2:4222'],
+ *   mode: 'jetstream',
+ *   ackWaitMs: 60_000,
+ *   streamDefaults: { duplicateWindowMs: 120_000, replicas: 3 },
+ * };
+ * ```
+ */
 export type NatsTransportOptions = NatsTransportSettings & (NatsExistingConnection | NatsOwnConnection);
 
 const SETTING_KEYS: readonly (keyof NatsTransportSettings | 'connection')[] = [

@@ -13,7 +13,17 @@ import type { Subscription, WireResponder } from '../../transport/types.js';
 import { fromNatsHeaders, toNatsHeaders } from './headers.js';
 import { keyFromSubject } from './subjects.js';
 
-/** Header carrying the error code of a failed responder. */
+/**
+ * Header carrying the error code of a failed responder (the requester rejects with `SWB_REMOTE_ERROR`).
+ *
+ * @example
+ * ```ts
+ * // A plain NATS responder written without Switchboard can fail a request the same way:
+ * const h = headers();
+ * h.set(ERROR_CODE_HEADER, 'SWB_HANDLER_FAILED');
+ * msg.respond(new Uint8Array(0), { headers: h });
+ * ```
+ */
 export const ERROR_CODE_HEADER = 'swb-error-code';
 
 /** Options of a {@link ResponderSubscription}. */

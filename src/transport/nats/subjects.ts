@@ -28,7 +28,16 @@ export const MAX_KEY_TOKEN_LENGTH = 1024;
 const PLAIN_TOKEN = /^[A-Za-z0-9-][A-Za-z0-9_-]*$/;
 const TOPIC = /^[^\s.*>]+(\.[^\s.*>]+)*$/;
 
-/** Encodes a message key as one subject token (see the module comment). */
+/**
+ * Encodes a message key as one subject token (see the module comment).
+ *
+ * @example
+ * ```ts
+ * encodeKeyToken('task-42'); // 'task-42'
+ * encodeKeyToken('a.b');     // '_YS5i'
+ * encodeKeyToken(undefined); // '_'
+ * ```
+ */
 export function encodeKeyToken(key: string | undefined): string {
   if (key === undefined) return NO_KEY_TOKEN;
   if (key === '') return EMPTY_KEY_TOKEN;
@@ -41,7 +50,15 @@ export function encodeKeyToken(key: string | undefined): string {
   return token;
 }
 
-/** Decodes a subject token made by {@link encodeKeyToken}. */
+/**
+ * Decodes a subject token made by {@link encodeKeyToken}, for example the last token of a subject seen by a
+ * plain NATS subscriber.
+ *
+ * @example
+ * ```ts
+ * decodeKeyToken('_YS5i'); // 'a.b'
+ * ```
+ */
 export function decodeKeyToken(token: string): string | undefined {
   if (token === NO_KEY_TOKEN) return undefined;
   if (token === EMPTY_KEY_TOKEN) return '';

@@ -211,6 +211,58 @@ describeNats('NATS core mode', () => {
     });
   });
 
+  it('drops what overflows a core subscriber queue and reports it', async () => {
+    const small = natsTransport({ servers: natsUrl, mode: 'core', coreMaxQueued: 5 });
+    const errors: unknown[] = [];
+    small.events.on('error', (e) => errors.push(e.error));
+    const topic = uniqueName();
+    const held: Delivery[] = [];
+    const sub = await small.subscribe(topic, (d) => void held.push(d));
+    await small.publishBatch(
+      topic,
+      Array.from({ length: 20 }, (_, i) => ({ headers: {}, body: bytes(String(i)) })),
+    );
+    await until(() => errors.length > 0, 5000, 'overflow report');
+    expect(errors[0]).toMatchObject({ code: 'SWB_SUBSCRIBE_FAILED', details: { maxQueued: 5 } });
+    expect(held).toHaveLength(1);
+    await sub.close();
+    await small.close();
+  });
+
+  it('pauses and resumes a responder', async () => {
+    const topic = uniqueName();
+    const sub = await transport.respond(topic, async () => ({ headers: {}, body: bytes('pong') }));
+    sub.pause();
+    sub.pause();
+    expect(sub.paused).toBe(true);
+    await expect(
+      transport.request(topic, { headers: {}, body: bytes('x') }, { timeoutMs: 1000 }),
+    ).rejects.toMatchObject({
+      code: 'SWB_NO_HANDLER',
+    });
+    sub.resume();
+    sub.resume();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const reply = await transport.request(topic, { headers: {}, body: bytes('x') }, { timeoutMs: 1000 });
+    expect(text(reply.body)).toBe('pong');
+    await sub.close();
+    await sub.close();
+  });
+
+  it('refuses invalid settings with SWB_CONFIG_INVALID', () => {
+    const bad = [
+      { mode: 'bogus' as never },
+      { ackWaitMs: 10 },
+      { idleHeartbeatMs: 20_000, pullExpiresMs: 30_000 },
+      { pullExpiresMs: Number.NaN },
+    ];
+    for (const settings of bad) {
+      expect(() => natsTransport({ servers: natsUrl, ...settings }), JSON.stringify(settings)).toThrow(
+        expect.objectContaining({ code: 'SWB_CONFIG_INVALID' }),
+      );
+    }
+  });
+
   it('reports an unreachable server as SWB_TRANSPORT_UNAVAILABLE', async () => {
     const nowhere = natsTransport({ servers: 'nats://127.0.0.1:1', mode: 'core', maxReconnectAttempts: 0 });
     const error = await nowhere.connect().catch((e: unknown) => e);
