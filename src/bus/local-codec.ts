@@ -5,14 +5,13 @@
  * @module
  */
 import type { Envelope, WireHeaders, WireMessage } from '../envelope/types.js';
+import { LOCAL_ENVELOPE } from '../transport/local-message.js';
 
 /** Turns envelopes into wire messages and back; the bus holds one per transport. */
 export interface EnvelopeCodec {
   encode(envelope: Envelope): WireMessage;
   decode(message: WireMessage): Envelope;
 }
-
-const LOCAL_ENVELOPE: unique symbol = Symbol.for('switchboard.local-envelope');
 
 /** A wire message that carries its envelope and encodes on first read of `headers` or `body`. */
 class LocalWireMessage implements WireMessage {

@@ -6,6 +6,7 @@
 import { EventEmitter } from 'eventemitter3';
 import type { WireMessage } from '../../envelope/types.js';
 import { SwitchboardError } from '../../errors.js';
+import { isLocalMessage } from '../local-message.js';
 import type {
   DeliveryHandler,
   PublishOptions,
@@ -287,6 +288,7 @@ function closedError(): SwitchboardError {
 }
 
 function checkMessage(message: WireMessage): void {
+  if (typeof message === 'object' && message !== null && isLocalMessage(message)) return;
   if (
     typeof message !== 'object' ||
     message === null ||
