@@ -13,6 +13,11 @@
  * - a deleted consumer (409 "Consumer Deleted", or no responders on its pull subject) raises `consumer.deleted`
  *   and is recreated from the last acknowledged position known.
  *
+ * Ordering: with `ordered`, two deliveries of one key are never unsettled at once in this subscription. A nacked
+ * message goes back to the server and may be overtaken by later messages of its key (JetStream redelivers it
+ * after its delay), and members of one group share the stream without key affinity, so per-key order holds for
+ * a single subscriber that acks.
+ *
  * @module
  */
 import type { ConsumerConfig, ConsumerInfo, JetStreamManager } from '@nats-io/jetstream';
