@@ -11,7 +11,7 @@ import { SwitchboardError } from '../errors.js';
 import { checkNumber } from './config-error.js';
 import { abortError } from './errors.js';
 import { PolicyBase, type PolicyOptions } from './policy-base.js';
-import { type ExecutionScope, NEVER_ABORTED, runNext } from './scope.js';
+import { type ExecutionScope, invokeNext, NEVER_ABORTED } from './scope.js';
 
 /** Options of {@link bulkhead}. */
 export interface BulkheadOptions extends PolicyOptions {
@@ -106,12 +106,18 @@ export class BulkheadPolicy extends PolicyBase {
     );
   }
 
-  private async runHeld(scope: ExecutionScope, index: number): Promise<unknown> {
-    try {
-      return await runNext(scope, index);
-    } finally {
-      this.release();
-    }
+  // Made once, so the success path allocates no closure.
+  private readonly done = (value: unknown): unknown => {
+    this.release();
+    return value;
+  };
+  private readonly failed = (error: unknown): never => {
+    this.release();
+    throw error;
+  };
+
+  private runHeld(scope: ExecutionScope, index: number): Promise<unknown> {
+    return invokeNext(scope, index).then(this.done, this.failed);
   }
 
   private enqueue(scope: ExecutionScope, index: number): Promise<unknown> {

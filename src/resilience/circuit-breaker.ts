@@ -17,7 +17,7 @@ import { abortError } from './errors.js';
 import type { CircuitStateName } from './events.js';
 import { type FailureRateOptions, failureRateBreaker } from './failure-rate-breaker.js';
 import { PolicyBase, type PolicyOptions } from './policy-base.js';
-import { type ExecutionScope, runNext } from './scope.js';
+import { type ExecutionScope, invokeNext, runNext } from './scope.js';
 
 /** Options of {@link circuitBreaker}. */
 export interface CircuitBreakerOptions extends PolicyOptions {
@@ -78,6 +78,11 @@ export function circuitStateName(state: CircuitState): CircuitStateName {
   return NAMES[state];
 }
 
+interface ClosedOutcome {
+  readonly ok: (value: unknown) => unknown;
+  readonly fail: (error: unknown) => never;
+}
+
 const defaultIsFailure = (error: unknown): boolean => !isSwitchboardError(error, 'SWB_ABORTED');
 
 /** The policy {@link circuitBreaker} returns. */
@@ -96,6 +101,7 @@ export class CircuitBreakerPolicy extends PolicyBase {
   private successes = 0;
   private isolations = 0;
   private failure: unknown = undefined;
+  private closedOutcome: ClosedOutcome = this.outcomeFor(0);
   private readonly breakEmitter = new EventEmitter<BreakEvent>();
   private readonly resetEmitter = new EventEmitter<void>();
   private readonly halfOpenEmitter = new EventEmitter<void>();
@@ -177,19 +183,29 @@ export class CircuitBreakerPolicy extends PolicyBase {
     }
   }
 
-  private async runClosed(scope: ExecutionScope, index: number): Promise<unknown> {
-    const generation = this.generation;
-    try {
-      const value = await runNext(scope, index);
-      if (generation === this.generation) this.breaker.success(CircuitState.Closed);
-      return value;
-    } catch (error) {
-      if (generation === this.generation && this.isFailure(error)) {
-        this.failure = error;
-        if (this.breaker.failure(CircuitState.Closed)) this.open(error);
-      }
-      throw error;
-    }
+  private runClosed(scope: ExecutionScope, index: number): Promise<unknown> {
+    const outcome = this.closedOutcome;
+    return invokeNext(scope, index).then(outcome.ok, outcome.fail);
+  }
+
+  /**
+   * Outcome handlers bound to one closed period (made when the breaker closes, not per call), so a call that
+   * started before the breaker opened cannot move a later state.
+   */
+  private outcomeFor(generation: number): ClosedOutcome {
+    return {
+      ok: (value) => {
+        if (generation === this.generation) this.breaker.success(CircuitState.Closed);
+        return value;
+      },
+      fail: (error) => {
+        if (generation === this.generation && this.isFailure(error)) {
+          this.failure = error;
+          if (this.breaker.failure(CircuitState.Closed)) this.open(error);
+        }
+        throw error;
+      },
+    };
   }
 
   private runHalfOpen(scope: ExecutionScope, index: number): Promise<unknown> {
@@ -261,6 +277,7 @@ export class CircuitBreakerPolicy extends PolicyBase {
     const from = this.current;
     this.current = to;
     this.generation++;
+    if (to === CircuitState.Closed) this.closedOutcome = this.outcomeFor(this.generation);
     this.stateChangeEmitter.emit({ from, to });
     this.events.emit('statechange', { policy: this.name, from: NAMES[from], to: NAMES[to] });
   }

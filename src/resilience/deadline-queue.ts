@@ -5,8 +5,10 @@
  * through one policy share a duration, so their deadlines arrive in order and insertion is O(1); removal is
  * always O(1). A single `setTimeout` is armed for the earliest deadline. When a call finishes early its entry
  * is unlinked and the timer is left alone (re-arming on every call would cost a timer per call, the very
- * thing this replaces); when it fires it expires what is due and re-arms for the next head, and it is cleared
- * as soon as no deadline is pending, so an idle process holds no timer.
+ * thing this replaces); when it fires it expires what is due and re-arms for the next head. When no deadline
+ * is pending the timer is unref'd rather than cleared (clearing and re-creating it would again cost a timer per
+ * call when calls run one after another), so an idle process is never kept alive by it; it is ref'd again
+ * when a deadline arrives, and dies at its next firing if none has.
  *
  * @module
  */
@@ -48,9 +50,9 @@ class DeadlineQueue {
     return this.count;
   }
 
-  /** Whether a timer is armed (for tests and diagnostics). */
+  /** Whether the timer holds the event loop open (for tests and diagnostics). */
   get armed(): boolean {
-    return this.timer !== undefined;
+    return this.timer?.hasRef() === true;
   }
 
   /** The list a policy with a fixed duration keeps for its calls. */
@@ -92,7 +94,7 @@ class DeadlineQueue {
     }
     if (entry.nextEntry === undefined) list.tail = entry;
     list.size++;
-    this.count++;
+    if (this.count++ === 0 && this.timer !== undefined) this.timer.ref();
     if (entry.deadline < this.timerAt || this.armedWith !== setTimeout) this.arm(entry.deadline);
   }
 
@@ -101,7 +103,7 @@ class DeadlineQueue {
     if (list === undefined) return;
     this.unlink(entry, list);
     if (list.size === 0 && !list.pinned) this.lists.delete(list.duration);
-    if (--this.count === 0) this.disarm();
+    if (--this.count === 0) this.timer?.unref();
   }
 
   private unlink(entry: DeadlineEntry, list: DeadlineList): void {
@@ -128,12 +130,6 @@ class DeadlineQueue {
     this.timerAt = at;
     this.armedWith = setTimeout;
     this.timer = setTimeout(fire, Math.max(0, at - Date.now()));
-  }
-
-  private disarm(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
-    this.timerAt = Number.POSITIVE_INFINITY;
   }
 
   /** Expires every due entry and re-arms for the earliest remaining one. */

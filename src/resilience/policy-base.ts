@@ -63,7 +63,12 @@ export abstract class PolicyBase implements SwitchboardPolicy, Layer {
   /** Runs `fn` through this policy; `fn` receives `{ signal, attempt }`. */
   execute<T>(fn: PolicyFn<T>, signal?: ExecuteSignal): Promise<T> {
     const scope = rootScope(fn as PolicyFn<unknown>, this.self, signal);
-    const result = this.run(scope, 1) as Promise<T>;
+    let result: Promise<T>;
+    try {
+      result = this.run(scope, 1) as Promise<T>;
+    } catch (error) {
+      result = Promise.reject(error);
+    }
     return this.measured() ? this.measure(result) : result;
   }
 

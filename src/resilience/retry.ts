@@ -9,7 +9,7 @@ import { type BackoffOptions, nextDelay, type ResolvedBackoff, resolveBackoff } 
 import { checkNumber } from './config-error.js';
 import type { GiveUpReason } from './events.js';
 import { PolicyBase, type PolicyOptions } from './policy-base.js';
-import { type ExecutionScope, runNext } from './scope.js';
+import { type ExecutionScope, invokeNext, runNext } from './scope.js';
 import { sleep } from './sleep.js';
 
 /** Options of {@link retry}. */
@@ -89,33 +89,41 @@ export class RetryPolicy extends PolicyBase {
     });
   }
 
-  async run(scope: ExecutionScope, index: number): Promise<unknown> {
+  run(scope: ExecutionScope, index: number): Promise<unknown> {
+    scope.attempt = 1;
+    // The first attempt stays off the async path; only a failure enters the retry loop.
+    return invokeNext(scope, index).then(undefined, (error: unknown) => this.retryAfter(scope, index, error));
+  }
+
+  private async retryAfter(scope: ExecutionScope, index: number, firstError: unknown): Promise<unknown> {
+    let error = firstError;
     let previous = this.backoff.initialDelay;
     let firstFailure = 0;
     for (let attempt = 1; ; attempt++) {
-      scope.attempt = attempt;
+      const stop: GiveUpReason | undefined = scope.isAborted()
+        ? 'aborted'
+        : attempt >= this.maxAttempts
+          ? 'exhausted'
+          : this.shouldRetry(error, attempt)
+            ? undefined
+            : 'not-retryable';
+      if (stop !== undefined) throw this.giveUp(error, attempt, stop);
+      let delay = nextDelay(this.backoff, attempt, previous);
+      previous = delay;
+      if (this.respectRetryAfter) delay = this.withRetryAfter(delay, error);
+      if (this.maxElapsed !== Number.POSITIVE_INFINITY) {
+        const now = Date.now();
+        if (attempt === 1) firstFailure = now;
+        if (now + delay - firstFailure > this.maxElapsed) throw this.giveUp(error, attempt, 'exhausted');
+      }
+      this.retryEmitter.emit({ attempt, delay, error });
+      this.events.emit('retry', { policy: this.name, attempt, delay, error });
+      await sleep(delay, scope);
+      scope.attempt = attempt + 1;
       try {
         return await runNext(scope, index);
-      } catch (error) {
-        const stop: GiveUpReason | undefined = scope.isAborted()
-          ? 'aborted'
-          : attempt >= this.maxAttempts
-            ? 'exhausted'
-            : this.shouldRetry(error, attempt)
-              ? undefined
-              : 'not-retryable';
-        if (stop !== undefined) throw this.giveUp(error, attempt, stop);
-        let delay = nextDelay(this.backoff, attempt, previous);
-        previous = delay;
-        if (this.respectRetryAfter) delay = this.withRetryAfter(delay, error);
-        if (this.maxElapsed !== Number.POSITIVE_INFINITY) {
-          const now = Date.now();
-          if (attempt === 1) firstFailure = now;
-          if (now + delay - firstFailure > this.maxElapsed) throw this.giveUp(error, attempt, 'exhausted');
-        }
-        this.retryEmitter.emit({ attempt, delay, error });
-        this.events.emit('retry', { policy: this.name, attempt, delay, error });
-        await sleep(delay, scope);
+      } catch (e) {
+        error = e;
       }
     }
   }

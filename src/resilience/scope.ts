@@ -176,6 +176,20 @@ export function childScope(parent: ExecutionScope, deadline: number, handler: Ex
   return scope;
 }
 
+/**
+ * Runs the rest of the chain and always returns a native promise (a synchronous throw becomes a rejection).
+ * Layers chain `.then()` on it with handlers made once per policy where they can: on the success path that
+ * is about half the cost of an `async` frame per layer.
+ */
+export function invokeNext(scope: ExecutionScope, index: number): Promise<unknown> {
+  try {
+    const result = runNext(scope, index);
+    return result instanceof Promise ? result : Promise.resolve(result);
+  } catch (error) {
+    return Promise.reject(error);
+  }
+}
+
 /** Runs the rest of the chain after layer `index - 1`. */
 export function runNext(scope: ExecutionScope, index: number): unknown {
   const layers = scope.layers;

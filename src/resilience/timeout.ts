@@ -9,7 +9,7 @@ import { type DeadlineList, deadlineQueue } from './deadline-queue.js';
 import { defer } from './defer.js';
 import { abortError, timeoutError } from './errors.js';
 import { PolicyBase, type PolicyOptions } from './policy-base.js';
-import { childScope, ExecutionScope, type ExpiryHandler, runNext } from './scope.js';
+import { childScope, type ExecutionScope, type ExpiryHandler, invokeNext } from './scope.js';
 
 /**
  * `cooperative`: at the deadline the signal aborts; the call's own rejection after that becomes SWB_TIMEOUT,
@@ -46,27 +46,29 @@ export class TimeoutPolicy extends PolicyBase implements ExpiryHandler {
     this.list = deadlineQueue.pinnedList(this.duration);
   }
 
-  async run(scope: ExecutionScope, index: number): Promise<unknown> {
+  run(scope: ExecutionScope, index: number): Promise<unknown> {
     const own = Date.now() + this.duration;
     // An outer deadline that comes first wins: nested timeouts never extend it. An aggressive timeout inside
     // a cooperative one still needs its own entry so it can reject at the shared deadline.
     if (own >= scope.deadline && (!this.aggressive || scope.reject !== undefined))
-      return runNext(scope, index);
+      return invokeNext(scope, index);
     const child = childScope(scope, own < scope.deadline ? own : scope.deadline, this);
     deadlineQueue.add(child, this.list);
-    if (scope.layers.length === 1) exposeSignalForSpread(child);
-    try {
-      if (this.aggressive) return await this.race(child, index);
-      return await runNext(child, index);
-    } catch (error) {
-      if (child.expired) throw child.reason === error ? error : timeoutWithCause(child.reason, error);
-      throw error;
-    } finally {
-      child.dispose();
-    }
+    const alone = scope.layers === this.self;
+    return (this.aggressive ? this.race(child, index, alone) : start(child, index, alone)).then(
+      (value) => {
+        child.dispose();
+        return value;
+      },
+      (error: unknown) => {
+        child.dispose();
+        if (child.expired) throw child.reason === error ? error : timeoutWithCause(child.reason, error);
+        throw error;
+      },
+    );
   }
 
-  private race(child: ExecutionScope, index: number): Promise<unknown> {
+  private race(child: ExecutionScope, index: number, alone: boolean): Promise<unknown> {
     const { promise, resolve, reject } = defer<unknown>();
     child.reject = reject;
     const parent = child.parentSignal();
@@ -74,11 +76,7 @@ export class TimeoutPolicy extends PolicyBase implements ExpiryHandler {
     else {
       // Reading the parent signal is the price of aggressive mode: it must hear an outer abort at once.
       child.listen(parent);
-      try {
-        Promise.resolve(runNext(child, index)).then(resolve, reject);
-      } catch (error) {
-        reject(error);
-      }
+      start(child, index, alone).then(resolve, reject);
     }
     return promise;
   }
@@ -102,22 +100,38 @@ function timeoutWithCause(timeout: unknown, cause: unknown): unknown {
   });
 }
 
-const signalGetter = Object.getOwnPropertyDescriptor(ExecutionScope.prototype, 'signal')!.get!;
-
-const SPREADABLE_SIGNAL: PropertyDescriptor = {
-  get(this: ExecutionScope): AbortSignal {
-    return signalGetter.call(this) as AbortSignal;
+const SIGNAL: PropertyDescriptor = {
+  get(this: SpreadableContext): AbortSignal {
+    return this.scope.signal;
   },
   enumerable: true,
   configurable: true,
 };
 
+/** A context whose `signal` is an own (so spreadable) and still lazy getter. */
+class SpreadableContext {
+  readonly attempt: number;
+  declare readonly signal: AbortSignal;
+  constructor(readonly scope: ExecutionScope) {
+    this.attempt = scope.attempt;
+    // Defined on a small fresh object this is cheap; on the scope itself it would cost several times more.
+    Object.defineProperty(this, 'signal', SIGNAL);
+  }
+}
+
 /**
- * cockatiel's `wrap()` merges contexts with object spread, which copies own properties only; a standalone
- * timeout gives its context an own `signal` so the merged context passed inward carries the timeout's signal.
+ * Runs the rest of the chain under `child`. A timeout run on its own (the only way cockatiel's `wrap()` can
+ * call it) hands its callee a context with an own, still lazy, `signal` getter: `wrap()` merges contexts with
+ * object spread, which copies own properties only, and would otherwise pass the outer signal inward.
  */
-function exposeSignalForSpread(scope: ExecutionScope): void {
-  Object.defineProperty(scope, 'signal', SPREADABLE_SIGNAL);
+function start(child: ExecutionScope, index: number, alone: boolean): Promise<unknown> {
+  if (!alone) return invokeNext(child, index);
+  try {
+    const result = child.fn(new SpreadableContext(child));
+    return result instanceof Promise ? result : Promise.resolve(result);
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /**

@@ -88,7 +88,11 @@ describe('timeout', () => {
     for (let i = 0; i < 100; i++) await policy.execute(() => i);
     expect(spy).not.toHaveBeenCalled();
     spy.mockRestore();
-    // one timer armed for the first deadline, then disarmed once nothing is pending
+    // one timer for all 100 calls; with nothing pending it no longer holds the event loop, and it lapses at
+    // its next firing
+    expect(vi.getTimerCount()).toBe(1);
+    expect(deadlineQueue.armed).toBe(false);
+    await vi.advanceTimersByTimeAsync(1_000);
     expect(vi.getTimerCount()).toBe(0);
   });
 
@@ -100,6 +104,7 @@ describe('timeout', () => {
     const results = await Promise.all(pending);
     expect(results.every((e) => isSwitchboardError(e, 'SWB_TIMEOUT'))).toBe(true);
     expect(vi.getTimerCount()).toBe(0);
+    expect(deadlineQueue.armed).toBe(false);
   });
 
   it('an outer signal passed to execute aborts the inner work', async () => {
