@@ -5,7 +5,7 @@
  */
 import { wrap } from 'cockatiel';
 import { EventEmitter } from 'eventemitter3';
-import { createEnvelope, createEnvelopeSerializer } from '../envelope/index.js';
+import { createEnvelope, createEnvelopeSerializer, type EnvelopeInput } from '../envelope/index.js';
 import type { Envelope, WireMessage } from '../envelope/types.js';
 import { SwitchboardError, toSwitchboardError } from '../errors.js';
 import { idempotencyKey } from '../idempotency/index.js';
@@ -47,6 +47,7 @@ import type {
 } from './types.js';
 
 const DEFAULT_MAX_DELIVERIES = 5;
+const EMPTY_OPTIONS: PublishOptions = Object.freeze({});
 const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_TTL_MS = 7 * 24 * 3600_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
@@ -518,26 +519,28 @@ export class Bus<M extends object = MessageMap> {
     if (this.#state !== 'open') throw new SwitchboardError('SWB_TRANSPORT_CLOSED', 'the bus is closed');
   }
 
-  #envelope(type: string, data: unknown, options: PublishOptions = {}): Envelope {
-    const deadline = options.deadline;
-    const expirytime =
-      deadline === undefined
-        ? undefined
-        : new Date(typeof deadline === 'number' ? Date.now() + deadline : deadline.getTime()).toISOString();
-    return createEnvelope({
+  #envelope(type: string, data: unknown, options: PublishOptions = EMPTY_OPTIONS): Envelope {
+    // Built field by field (no spreads): this runs once per published message.
+    const input: { -readonly [K in keyof EnvelopeInput<unknown>]: EnvelopeInput<unknown>[K] } = {
       type,
       source: this.source,
       data,
-      ...(options.id === undefined ? {} : { id: options.id }),
-      ...(options.subject === undefined ? {} : { subject: options.subject }),
-      ...(options.key === undefined ? {} : { partitionkey: options.key }),
-      ...(options.correlationId === undefined ? {} : { correlationid: options.correlationId }),
-      ...(options.causationId === undefined ? {} : { causationid: options.causationId }),
-      ...(options.destination === undefined ? {} : { destination: options.destination }),
-      ...(options.schemaVersion === undefined ? {} : { schemaversion: options.schemaVersion }),
-      ...(expirytime === undefined ? {} : { expirytime }),
-      ...(options.extensions === undefined ? {} : { extensions: options.extensions }),
-    });
+    };
+    if (options.id !== undefined) input.id = options.id;
+    if (options.subject !== undefined) input.subject = options.subject;
+    if (options.key !== undefined) input.partitionkey = options.key;
+    if (options.correlationId !== undefined) input.correlationid = options.correlationId;
+    if (options.causationId !== undefined) input.causationid = options.causationId;
+    if (options.destination !== undefined) input.destination = options.destination;
+    if (options.schemaVersion !== undefined) input.schemaversion = options.schemaVersion;
+    if (options.extensions !== undefined) input.extensions = options.extensions;
+    const deadline = options.deadline;
+    if (deadline !== undefined) {
+      input.expirytime = new Date(
+        typeof deadline === 'number' ? Date.now() + deadline : deadline.getTime(),
+      ).toISOString();
+    }
+    return createEnvelope(input);
   }
 
   #reply(request: Envelope, data: unknown, isError: boolean): Envelope {
@@ -551,7 +554,11 @@ export class Bus<M extends object = MessageMap> {
     });
   }
 
-  async #publish(type: string, data: unknown, options: PublishOptions = {}): Promise<PublishResult> {
+  async #publish(
+    type: string,
+    data: unknown,
+    options: PublishOptions = EMPTY_OPTIONS,
+  ): Promise<PublishResult> {
     this.#assertOpen();
     const topic = options.topic ?? this.topicFor(type);
     const envelope = this.#envelope(type, data, options);

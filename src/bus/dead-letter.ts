@@ -114,6 +114,6 @@ export class FailureClock {
 
   /** Forgets `id` (handled or dead-lettered). */
   forget(id: string): void {
-    this.#first.delete(id);
+    if (this.#first.size !== 0) this.#first.delete(id);
   }
 }

@@ -40,11 +40,19 @@ export function nowRfc3339Nano(): string {
 
 /** Formats nanoseconds since the epoch as RFC 3339 UTC with nine fractional digits. */
 export function formatNanos(ns: bigint): string {
-  const ms = ns / NS_PER_MS;
-  const iso = new Date(Number(ms)).toISOString(); // 2026-11-21T20:39:37.123Z
-  const fraction = (ns % 1_000_000_000n).toString().padStart(9, '0');
-  return `${iso.slice(0, 19)}.${fraction}Z`;
+  const seconds = ns / NS_PER_SECOND;
+  // Events come in bursts within one second: format the date part once per second.
+  if (seconds !== cachedSecond) {
+    cachedSecond = seconds;
+    cachedPrefix = new Date(Number(seconds) * 1000).toISOString().slice(0, 19); // 2026-11-21T20:39:37
+  }
+  const fraction = (ns - seconds * NS_PER_SECOND).toString().padStart(9, '0');
+  return `${cachedPrefix}.${fraction}Z`;
 }
+
+const NS_PER_SECOND = 1_000_000_000n;
+let cachedSecond = -1n;
+let cachedPrefix = '';
 
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,12}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;

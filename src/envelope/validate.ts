@@ -48,6 +48,16 @@ export function isSealed(envelope: object): boolean {
  * ```
  */
 export function validateEnvelope<T = unknown>(value: unknown): Envelope<T> {
+  return checkAndSeal<T>(value, NOTHING_TRUSTED);
+}
+
+const NOTHING_TRUSTED: ReadonlySet<string> = new Set();
+
+/**
+ * {@link validateEnvelope}, skipping the attributes in `trusted`: values this module generated itself (a fresh
+ * id, the current time), valid by construction. @internal
+ */
+export function checkAndSeal<T = unknown>(value: unknown, trusted: ReadonlySet<string>): Envelope<T> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw invalidEnvelope('envelope', 'must be an object');
   }
@@ -62,7 +72,7 @@ export function validateEnvelope<T = unknown>(value: unknown): Envelope<T> {
   for (const field of REQUIRED_ATTRIBUTES) {
     const v = source[field];
     if (v === undefined) throw invalidEnvelope(field, 'is required');
-    checkAttribute(field, v);
+    if (!trusted.has(field)) checkAttribute(field, v);
     result[field] = v;
   }
   for (const field of OPTIONAL_ATTRIBUTES) {
