@@ -17,7 +17,7 @@ import { abortError } from './errors.js';
 import type { CircuitStateName } from './events.js';
 import { type FailureRateOptions, failureRateBreaker } from './failure-rate-breaker.js';
 import { PolicyBase, type PolicyOptions } from './policy-base.js';
-import { type ExecutionScope, invokeNext, runNext } from './scope.js';
+import { type ExecutionScope, invokeNext, NEVER_ABORTED, runNext } from './scope.js';
 
 /** Options of {@link circuitBreaker}. */
 export interface CircuitBreakerOptions extends PolicyOptions {
@@ -226,7 +226,7 @@ export class CircuitBreakerPolicy extends PolicyBase {
     };
     if (signal.aborted) onAbort();
     else {
-      signal.addEventListener('abort', onAbort, { once: true });
+      if (signal !== NEVER_ABORTED) signal.addEventListener('abort', onAbort, { once: true });
       try {
         Promise.resolve(runNext(scope, index)).then(resolve, reject);
       } catch (error) {

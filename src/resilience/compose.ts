@@ -82,7 +82,11 @@ export class ComposedPolicy extends PolicyBase {
   }
 
   override execute<T>(fn: PolicyFn<T>, signal?: ExecuteSignal): Promise<T> {
-    const scope = rootScope(fn as PolicyFn<unknown>, this.layers, signal);
+    return this.start(fn, signal);
+  }
+
+  private start<T>(fn: PolicyFn<T>, parent: ExecuteSignal | ExecutionScope | undefined): Promise<T> {
+    const scope = rootScope(fn as PolicyFn<unknown>, this.layers, parent);
     let result: Promise<T>;
     try {
       result = Promise.resolve(runNext(scope, 0) as T | Promise<T>);
@@ -94,7 +98,7 @@ export class ComposedPolicy extends PolicyBase {
 
   /** As a layer of another chain (when not flattened into it): runs this chain, then the rest of that one. */
   run(scope: ExecutionScope, index: number): Promise<unknown> {
-    return this.execute((context) => runNext(continuation(scope, context), index), scope);
+    return this.start((context) => runNext(continuation(scope, context), index), scope);
   }
 }
 

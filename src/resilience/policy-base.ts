@@ -11,6 +11,7 @@ import {
   type IPolicy,
   type ISuccessEvent,
 } from 'cockatiel';
+import type { Deadline } from './deadline.js';
 import { type ResilienceEvents, resilienceEvents } from './events.js';
 import { type ExecutionScope, type Layer, type PolicyContext, type PolicyFn, rootScope } from './scope.js';
 
@@ -27,7 +28,7 @@ export interface PolicyOptions {
  * `createDeadline()` (cheaper: its signal is not created unless someone reads it, and nested timeouts see
  * its deadline and never extend it).
  */
-export type ExecuteSignal = AbortSignal | ExecutionScope;
+export type ExecuteSignal = AbortSignal | Deadline;
 
 /** A Switchboard policy: cockatiel's `IPolicy` with our context type. */
 export interface SwitchboardPolicy extends IPolicy<IDefaultPolicyContext & PolicyContext> {

@@ -149,7 +149,7 @@ function noop(): undefined {
 export function rootScope(
   fn: PolicyFn<unknown>,
   layers: readonly Layer[],
-  parent: AbortSignal | ExecutionScope | undefined,
+  parent: AbortSignal | object | undefined,
 ): ExecutionScope {
   const scope = new ExecutionScope();
   scope.fn = fn;
@@ -158,7 +158,7 @@ export function rootScope(
     scope.up = parent;
     scope.deadline = parent.deadline;
   } else {
-    scope.external = parent;
+    scope.external = parent as AbortSignal | undefined;
   }
   return scope;
 }

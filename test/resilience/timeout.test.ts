@@ -191,7 +191,7 @@ describe('createDeadline', () => {
     const child = createDeadline(10_000, parent);
     expect(child.deadline).toBe(parent.deadline);
     const policy = timeout({ duration: 10_000, name: 'handler' });
-    const p = policy.execute(honoursSignal, child as never).catch((e: unknown) => e);
+    const p = policy.execute(honoursSignal, child).catch((e: unknown) => e);
     await vi.advanceTimersByTimeAsync(100);
     // the policy's own 10 s never applied: the work was stopped by the deadline's 100 ms
     expect(((await p) as Error).message).toBe('stopped');
