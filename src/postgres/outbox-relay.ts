@@ -9,7 +9,6 @@ import { isSwitchboardError, SwitchboardError, toSwitchboardError } from '../err
 import type { Transport } from '../transport/types.js';
 import { pgError } from './errors.js';
 import type { OutboxStatements } from './outbox-sql.js';
-import { withTimeout } from './sql.js';
 
 /** Options of {@link Outbox.startRelay} and {@link Outbox.relayOnce}. */
 export interface OutboxRelayOptions {
@@ -26,7 +25,10 @@ export interface OutboxRelayOptions {
   readonly listen?: boolean;
   /** Back-off of a row whose publish failed: `initialMs * 2^(attempts-1)`, at most `maxMs`, +-25 % jitter. */
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number };
-  /** Longest wait for one publish, in milliseconds (passed as its abort signal too). Default 10 000. */
+  /**
+   * Longest wait for the publishes of one batch, in milliseconds (also passed to `publish` as its abort signal):
+   * it bounds how long a batch keeps its rows locked. Rows not published by then are retried. Default 10 000.
+   */
   readonly publishTimeoutMs?: number;
   /** Told about every failure: a publish (the row is retried later) or a database error (the batch is). */
   readonly onError?: (error: SwitchboardError) => void;
@@ -184,16 +186,32 @@ export async function relayBatch(
     const sent: string[] = [];
     const failures: { row: OutboxRow; error: SwitchboardError }[] = [];
     op = 'publish';
+    // One deadline for the whole batch: it bounds how long the transaction (and its row locks) stays open, with
+    // one timer instead of one per row.
+    const deadline = new AbortController();
+    const timer = setTimeout(
+      () =>
+        deadline.abort(
+          new SwitchboardError('SWB_TIMEOUT', 'outbox relay: publish timed out', { retryable: true }),
+        ),
+      options.publishTimeoutMs,
+    );
+    const timedOut = new Promise<never>((_, reject) => {
+      deadline.signal.addEventListener('abort', () => reject(deadline.signal.reason), { once: true });
+    });
+    timedOut.catch(() => {});
     await Promise.all(
       [...lanes.values()].map(async (lane) => {
         lane.sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
         for (const row of lane) {
           try {
-            const signal = AbortSignal.timeout(options.publishTimeoutMs);
-            await withTimeout(
-              options.transport.publish(row.topic, toMessage(row), { messageId: row.message_id, signal }),
-              options.publishTimeoutMs,
-            );
+            await Promise.race([
+              options.transport.publish(row.topic, toMessage(row), {
+                messageId: row.message_id,
+                signal: deadline.signal,
+              }),
+              timedOut,
+            ]);
             sent.push(row.id);
           } catch (error) {
             const wrapped = toSwitchboardError(error, 'SWB_PUBLISH_FAILED', 'outbox relay: publish failed', {
@@ -205,7 +223,7 @@ export async function relayBatch(
           }
         }
       }),
-    );
+    ).finally(() => clearTimeout(timer));
 
     op = 'mark';
     if (sent.length > 0) await client.query(sql.markSent, [sent]);

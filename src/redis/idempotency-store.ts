@@ -20,7 +20,7 @@ export interface RedisIdempotencyStoreOptions {
   readonly client?: Redis | Cluster;
   /**
    * `redis://host:port/db` for a client the store creates and closes: lazy connect, no offline queue, no resend
-   * of unanswered commands after a reconnect, `commandTimeout` set, reconnects with back-off up to 1 s.
+   * of unanswered commands after a reconnect, reconnects with back-off up to 1 s.
    */
   readonly url?: string;
   /** Prefix of every key the store writes. Default `swb:idem:`. */
@@ -96,14 +96,16 @@ export function redisIdempotencyStore(options: RedisIdempotencyStoreOptions): Re
       enableOfflineQueue: false,
       autoResendUnfulfilledCommands: false,
       maxRetriesPerRequest: 0,
-      commandTimeout: commandTimeoutMs,
       connectTimeout: connectTimeoutMs,
       retryStrategy: (times) => Math.min(times * 100, 1000),
     });
   // An owned client reports connection errors through its commands; without a listener ioredis would print them.
   if (owned) client.on('error', () => {});
-  // A client we created enforces commandTimeout itself; one we were given may not, so we bound it ourselves.
-  const needsOwnTimeout = !owned && !(client.options as { commandTimeout?: number }).commandTimeout;
+  // Commands waiting for a reply, oldest first, checked by one watchdog timer instead of a timer per command
+  // (ioredis's commandTimeout arms one per command, which costs more than the command itself when pipelined).
+  const inflight = new Set<{ readonly deadline: number; readonly reject: (error: unknown) => void }>();
+  let watchdog: NodeJS.Timeout | undefined;
+  const watchEveryMs = Math.max(5, Math.floor(commandTimeoutMs / 4));
   const reservedValue = `r:${randomUUID()}`;
   const releaseSha = sha1(RELEASE_SCRIPT);
   const reserveSha = sha1(RESERVE_SCRIPT);
@@ -164,30 +166,41 @@ export function redisIdempotencyStore(options: RedisIdempotencyStoreOptions): Re
     }
   }
 
-  function bounded<T>(command: Promise<T>): Promise<T> {
-    if (!needsOwnTimeout) return command;
+  function sweep(): void {
+    const now = performance.now();
+    for (const entry of inflight) {
+      // Insertion order is deadline order: stop at the first that still has time.
+      if (entry.deadline > now) return;
+      inflight.delete(entry);
+      entry.reject(new Error('Command timed out'));
+    }
+    clearInterval(watchdog);
+    watchdog = undefined;
+  }
+
+  // Bounds a command by the watchdog and maps its failure, in one promise.
+  function bounded<T>(op: string, command: Promise<T>): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error('Command timed out')), commandTimeoutMs);
+      const entry = {
+        deadline: performance.now() + commandTimeoutMs,
+        reject: (error: unknown) => reject(redisStoreError(op, error)),
+      };
+      inflight.add(entry);
+      if (watchdog === undefined) {
+        watchdog = setInterval(sweep, watchEveryMs);
+        watchdog.unref();
+      }
       command.then(
         (value) => {
-          clearTimeout(timer);
+          inflight.delete(entry);
           resolve(value);
         },
         (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
+          inflight.delete(entry);
+          entry.reject(error);
         },
       );
     });
-  }
-
-  async function run<T>(op: string, send: () => Promise<T>): Promise<T> {
-    if (client.status !== 'ready') await ensureReady(op);
-    try {
-      return await bounded(send());
-    } catch (error) {
-      throw redisStoreError(op, error);
-    }
   }
 
   async function evalScript(sha: string, script: string, key: string, ...args: string[]): Promise<unknown> {
@@ -205,39 +218,69 @@ export function redisIdempotencyStore(options: RedisIdempotencyStoreOptions): Re
     return String(old) === DONE ? 'duplicate' : 'in-progress';
   }
 
-  return {
-    async reserve(key: string, leaseMs: number): Promise<ReserveResult> {
-      assertKey(key);
-      const lease = String(durationMs('leaseMs', leaseMs));
-      const redisKey = prefix + key;
-      return run('reserve', async () => {
-        if (!legacyReserve) {
-          try {
-            return classify(await client.call('SET', redisKey, reservedValue, 'PX', lease, 'NX', 'GET'));
-          } catch (error) {
-            // Redis < 7.0 answers a syntax error to NX with GET; switch to the script for good.
-            if (!(error instanceof Error && /syntax error/i.test(error.message))) throw error;
-            legacyReserve = true;
-          }
-        }
-        return classify(await evalScript(reserveSha, RESERVE_SCRIPT, redisKey, reservedValue, lease));
+  // The hot paths below chain promises by hand instead of nesting async functions: at tens of thousands of calls
+  // per second, every extra promise hop shows against the raw client.
+  function send<T>(op: string, command: () => Promise<T>): Promise<T> {
+    if (client.status === 'ready') return bounded(op, command());
+    return ensureReady(op).then(() => bounded(op, command()));
+  }
+
+  function reserveCommand(redisKey: string, lease: string): Promise<ReserveResult> {
+    if (legacyReserve) {
+      return evalScript(reserveSha, RESERVE_SCRIPT, redisKey, reservedValue, lease).then(classify);
+    }
+    return client
+      .call('SET', redisKey, reservedValue, 'PX', lease, 'NX', 'GET')
+      .then(classify, (error: unknown) => {
+        // Redis < 7.0 answers a syntax error to NX with GET; switch to the script for good.
+        if (!(error instanceof Error && /syntax error/i.test(error.message))) throw error;
+        legacyReserve = true;
+        return evalScript(reserveSha, RESERVE_SCRIPT, redisKey, reservedValue, lease).then(classify);
       });
+  }
+
+  return {
+    reserve(key: string, leaseMs: number): Promise<ReserveResult> {
+      let lease: string;
+      try {
+        assertKey(key);
+        lease = String(durationMs('leaseMs', leaseMs));
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const redisKey = prefix + key;
+      return send('reserve', () => reserveCommand(redisKey, lease));
     },
 
-    async commit(key: string, ttlMs: number): Promise<void> {
-      assertKey(key);
-      const ttl = durationMs('ttlMs', ttlMs);
-      await run('commit', () => client.set(prefix + key, DONE, 'PX', ttl));
+    commit(key: string, ttlMs: number): Promise<void> {
+      let ttl: number;
+      try {
+        assertKey(key);
+        ttl = durationMs('ttlMs', ttlMs);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const redisKey = prefix + key;
+      return send('commit', () => client.set(redisKey, DONE, 'PX', ttl)).then(() => undefined);
     },
 
-    async release(key: string): Promise<void> {
-      assertKey(key);
-      await run('release', () => evalScript(releaseSha, RELEASE_SCRIPT, prefix + key, reservedValue));
+    release(key: string): Promise<void> {
+      try {
+        assertKey(key);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const redisKey = prefix + key;
+      return send('release', () => evalScript(releaseSha, RELEASE_SCRIPT, redisKey, reservedValue)).then(
+        () => undefined,
+      );
     },
 
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      clearInterval(watchdog);
+      watchdog = undefined;
       if (!owned) return;
       if (client.status === 'ready') {
         await client.quit().catch(() => client.disconnect());
@@ -248,7 +291,7 @@ export function redisIdempotencyStore(options: RedisIdempotencyStoreOptions): Re
 
     async health(): Promise<{ ok: boolean; detail?: string }> {
       try {
-        await run('health', () => client.ping());
+        await send('health', () => client.ping());
         return { ok: true, detail: 'redis: PONG' };
       } catch (error) {
         return { ok: false, detail: error instanceof Error ? error.message : String(error) };

@@ -260,6 +260,98 @@ describe.skipIf(url === '')('postgres outbox', () => {
     expect(row).toEqual({ attempts: 3, last_error: null });
   });
 
+  it('gives up on a publish that hangs past publishTimeoutMs and retries the row', async () => {
+    const outbox = await freshOutbox('timeout');
+    await enqueueAll(outbox, [
+      { text: 'slow', key: 'k' },
+      { text: 'after', key: 'k' },
+    ]);
+    let signal: AbortSignal | undefined;
+    const hanging = {
+      publish: (_topic: string, _message: unknown, options?: { signal?: AbortSignal }) => {
+        signal = options?.signal;
+        return new Promise<never>(() => {});
+      },
+    };
+    const errors: SwitchboardError[] = [];
+    const result = await outbox.relayOnce({
+      transport: hanging,
+      publishTimeoutMs: 100,
+      onError: (e) => errors.push(e),
+    });
+    expect(result).toEqual({ claimed: 2, published: 0, failed: 1 });
+    expect(signal?.aborted).toBe(true);
+    expect(errors[0]).toMatchObject({ code: 'SWB_TIMEOUT', retryable: true });
+    const rows = await sql<{ attempts: number; last_error: string | null }>(
+      url,
+      `SELECT attempts, last_error FROM ${outbox.table} ORDER BY id`,
+    );
+    expect(rows).toEqual([
+      { attempts: 1, last_error: 'SWB_TIMEOUT: outbox relay: publish timed out' },
+      { attempts: 0, last_error: null },
+    ]);
+  });
+
+  it('publishes the head alone when a later row of its key is locked elsewhere', async () => {
+    const outbox = await freshOutbox('nowait');
+    await enqueueAll(outbox, [
+      { text: '0', key: 'k' },
+      { text: '1', key: 'k' },
+      { text: '2', key: 'k' },
+    ]);
+    const locker = await pool.connect();
+    try {
+      await locker.query('BEGIN');
+      // By id: with OFFSET, FOR UPDATE would lock the skipped row too.
+      const [second] = await sql<{ id: string }>(
+        url,
+        `SELECT id FROM ${outbox.table} ORDER BY id OFFSET 1 LIMIT 1`,
+      );
+      await locker.query(`SELECT id FROM ${outbox.table} WHERE id = $1 FOR UPDATE`, [second?.id]);
+      const transport = recordingTransport();
+      expect(await outbox.relayOnce({ transport, batchSize: 10 })).toEqual({
+        claimed: 1,
+        published: 1,
+        failed: 0,
+      });
+      await locker.query('ROLLBACK');
+      expect(await outbox.relayOnce({ transport, batchSize: 10 })).toEqual({
+        claimed: 2,
+        published: 2,
+        failed: 0,
+      });
+      expect(transport.published.map((p) => p.text)).toEqual(['0', '1', '2']);
+    } finally {
+      locker.release();
+    }
+  });
+
+  it('listens again after its LISTEN connection dies', async () => {
+    const outbox = await freshOutbox('relisten');
+    const transport = recordingTransport();
+    const errors: SwitchboardError[] = [];
+    const relay = outbox.startRelay({ transport, pollIntervalMs: 60_000, onError: (e) => errors.push(e) });
+    try {
+      const listening = async () =>
+        (
+          await sql<{ pid: number }>(url, 'SELECT pid FROM pg_stat_activity WHERE query = $1', [
+            `LISTEN "${outbox.channel}"`,
+          ])
+        ).length === 1;
+      await waitUntil(listening);
+      await sql(url, 'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query = $1', [
+        `LISTEN "${outbox.channel}"`,
+      ]);
+      await waitUntil(() => errors.some((e) => e.details?.op === 'listen'));
+      expect(errors[0]).toMatchObject({ code: 'SWB_STORE_UNAVAILABLE', retryable: true });
+      await waitUntil(listening);
+      await enqueueAll(outbox, [{ text: 'after' }]);
+      await waitUntil(() => transport.published.length === 1, 5000);
+    } finally {
+      await relay.stop();
+    }
+  });
+
   it('drains a hot key in few batches, in order', async () => {
     const outbox = await freshOutbox('hot');
     await enqueueAll(
