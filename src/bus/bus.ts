@@ -10,6 +10,7 @@ import type { Envelope, WireMessage } from '../envelope/types.js';
 import { SwitchboardError, toSwitchboardError } from '../errors.js';
 import { idempotencyKey } from '../idempotency/index.js';
 import type { IdempotencyStore } from '../idempotency/types.js';
+import { type RetryOptions, retry } from '../resilience/index.js';
 import {
   type Delivery,
   hasRequestReply,
@@ -18,7 +19,7 @@ import {
   type Transport,
   type TransportHealth,
 } from '../transport/types.js';
-import { Consumer, type ConsumerHost, type HandlerEntry } from './consumer.js';
+import { Consumer, type ConsumerHost, type HandlerEntry, isPermanentError } from './consumer.js';
 import { DEAD_LETTER_HEADERS, defaultDeadLetterTopic, stripDeadLetterHeaders } from './dead-letter.js';
 import { type EnvelopeCodec, localCodec } from './local-codec.js';
 import {
@@ -51,6 +52,16 @@ const EMPTY_OPTIONS: PublishOptions = Object.freeze({});
 const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_TTL_MS = 7 * 24 * 3600_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
+
+/**
+ * The in-process retry of a subscription: a policy as given, or one built from retry options that retries every
+ * error except permanent ones (a handler's plain `Error` is presumed transient here, as in the broker stage).
+ */
+function retryPolicyOf(option: SubscribeOptions['retry']): AnyPolicy | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (typeof (option as AnyPolicy).execute === 'function') return option as AnyPolicy;
+  return retry({ shouldRetry: (error) => !isPermanentError(error), ...(option as RetryOptions) });
+}
 
 /** Default broker redelivery delay: 1 s doubling per attempt, at most 30 s. */
 export function defaultRedeliveryDelay(attempt: number): number {
@@ -695,11 +706,9 @@ export class Bus<M extends object = MessageMap> {
   }
 
   #entry(type: string | undefined, topic: string, handler: Handler, options: SubscribeOptions): HandlerEntry {
-    const policies = [
-      options.policy,
-      options.retry === false ? undefined : options.retry,
-      options.breaker,
-    ].filter((p): p is AnyPolicy => p !== undefined);
+    const policies = [options.policy, retryPolicyOf(options.retry), options.breaker].filter(
+      (p): p is AnyPolicy => p !== undefined,
+    );
     const inbound = this.#options.policies?.inbound;
     if (inbound !== undefined) policies.unshift(inbound);
     const store: IdempotencyStore | undefined =

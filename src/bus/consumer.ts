@@ -315,12 +315,14 @@ export class Consumer {
       });
     };
     if (entry.policy === undefined) return call(delivery.signal, 0);
+    // Count calls here rather than trusting the policy's `attempt` (cockatiel counts from 0, ours from 1).
+    let calls = 0;
     // A permanent error must skip in-process retries and must not count against a breaker, whatever the
     // policies were told to handle: carry it past them as a value and throw it again outside.
     return entry.policy
       .execute(
-        (ctx: { signal: AbortSignal; attempt?: number }) =>
-          call(ctx.signal, ctx.attempt ?? 0).catch((error: unknown) => {
+        (ctx: { signal: AbortSignal }) =>
+          call(ctx.signal, calls++).catch((error: unknown) => {
             if (isPermanentError(error)) return new PermanentFailure(error);
             throw error;
           }),

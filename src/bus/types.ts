@@ -158,8 +158,12 @@ export interface SubscribeOptions {
   readonly concurrency?: number;
   /** Keep per-key order. Default `true` when `concurrency` is 1. */
   readonly ordered?: boolean;
-  /** Stage 1: an in-process retry policy, or `false` for none. Default: none. */
-  readonly retry?: AnyPolicy | false;
+  /**
+   * Stage 1: in-process retries. A policy (ours or cockatiel's), or retry options (`{ maxAttempts: 3,
+   * initialDelay: 100 }`) for a retry that tries again on every error but permanent ones; `false` for none.
+   * Default: none.
+   */
+  readonly retry?: AnyPolicy | import('../resilience/index.js').RetryOptions | false;
   /** A circuit breaker (or any policy) around the handler, inside the retry. */
   readonly breaker?: AnyPolicy;
   /** Per-call timeout in milliseconds; the handler's signal aborts then. Also bounded by the message deadline. */

@@ -1,6 +1,6 @@
 import { ConstantBackoff, retry as cockatielRetry, handleAll } from 'cockatiel';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Bus, createBus, DEAD_LETTER_HEADERS, permanentError } from '../../src/bus/index.js';
+import { type Bus, createBus, DEAD_LETTER_HEADERS, permanentError } from '../../src/bus/index.js';
 import type { Envelope } from '../../src/envelope/types.js';
 import { isSwitchboardError, SwitchboardError } from '../../src/errors.js';
 import { memoryIdempotencyStore } from '../../src/idempotency/index.js';
@@ -208,6 +208,29 @@ describe('bus: failure path', () => {
       Date.parse(headers[DEAD_LETTER_HEADERS.lastFailureTime]!),
     );
     expect(dead[0]!.key).toBe('u-1');
+  });
+
+  it('builds an in-process retry from options that retries plain errors but not permanent ones', async () => {
+    const b = bus();
+    const retries: number[] = [];
+    let attempts = 0;
+    await b.subscribe(
+      'reminder.due.v1',
+      (_e, ctx) => {
+        attempts++;
+        retries.push(ctx.retryAttempt);
+        if (attempts < 3) throw new Error('flaky smtp');
+      },
+      { retry: { maxAttempts: 3, initialDelay: 1, maxDelay: 2 } },
+    );
+    const handled: number[] = [];
+    b.events.on('handled', (e) => handled.push(e.attempt));
+    await b.publish('reminder.due.v1', { reminderId: 'r-1' });
+    await waitFor(() => handled.length === 1);
+    expect(attempts).toBe(3);
+    expect(handled).toEqual([1]);
+    expect(retries[0]).toBe(0);
+    expect(new Set(retries).size).toBe(3);
   });
 
   it('sends permanent errors straight to the dead-letter topic without retrying', async () => {
