@@ -131,12 +131,12 @@ export function redisIdempotencyStore(options: RedisIdempotencyStoreOptions): Re
   }
 
   async function ensureReady(op: string): Promise<void> {
-    if (client.status === 'ready') return;
     if (closed) {
       throw new SwitchboardError('SWB_STORE_UNAVAILABLE', 'redis idempotency store is closed', {
         details: { store: 'redis', op },
       });
     }
+    if (client.status === 'ready') return;
     try {
       if (client.status === 'wait') {
         connecting ??= client.connect().finally(() => {
@@ -221,7 +221,7 @@ export function redisIdempotencyStore(options: RedisIdempotencyStoreOptions): Re
   // The hot paths below chain promises by hand instead of nesting async functions: at tens of thousands of calls
   // per second, every extra promise hop shows against the raw client.
   function send<T>(op: string, command: () => Promise<T>): Promise<T> {
-    if (client.status === 'ready') return bounded(op, command());
+    if (client.status === 'ready' && !closed) return bounded(op, command());
     return ensureReady(op).then(() => bounded(op, command()));
   }
 

@@ -78,6 +78,7 @@ describe.skipIf(url === '')('redisIdempotencyStore', () => {
     expect(await store.reserve('given', 10_000)).toBe('acquired');
     await store.close();
     expect(client.status).toBe('ready');
+    await expect(store.reserve('given-2', 10_000)).rejects.toMatchObject({ retryable: false });
     expect(await client.get(`${prefix}given`)).toMatch(/^r:/);
     client.disconnect();
   });
