@@ -3,14 +3,13 @@
  *
  * @module
  */
-import { wrap } from 'cockatiel';
 import { EventEmitter } from 'eventemitter3';
 import { createEnvelope, createEnvelopeSerializer, type EnvelopeInput } from '../envelope/index.js';
 import type { Envelope, WireMessage } from '../envelope/types.js';
 import { SwitchboardError, toSwitchboardError } from '../errors.js';
 import { idempotencyKey } from '../idempotency/index.js';
 import type { IdempotencyStore } from '../idempotency/types.js';
-import { type RetryOptions, retry } from '../resilience/index.js';
+import { compose, type RetryOptions, retry, timeout } from '../resilience/index.js';
 import {
   type Delivery,
   hasRequestReply,
@@ -48,6 +47,8 @@ import type {
 } from './types.js';
 
 const DEFAULT_MAX_DELIVERIES = 5;
+/** The largest delay a timer takes (about 24.8 days); a message deadline bounds it in practice. */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 const EMPTY_OPTIONS: PublishOptions = Object.freeze({});
 const DEFAULT_LEASE_MS = 30_000;
 const DEFAULT_TTL_MS = 7 * 24 * 3600_000;
@@ -382,6 +383,7 @@ export class Bus<M extends object = MessageMap> {
         maxDeliveries: 1,
         ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       },
+      false,
     );
   }
 
@@ -608,6 +610,7 @@ export class Bus<M extends object = MessageMap> {
     topicOverride: string | undefined,
     handler: Handler,
     given: SubscribeOptions,
+    recordTopology = true,
   ): Promise<BusSubscription> {
     this.#assertOpen();
     const options: SubscribeOptions = { ...this.#options.subscriptionDefaults, ...given };
@@ -626,7 +629,7 @@ export class Bus<M extends object = MessageMap> {
           const entry = this.#entry(type, topic, handler, options);
           slot.consumer.add(entry);
           registered.push({ slot, entry, topic });
-          this.#topology.record('subscribes', topic, type ?? '*', group);
+          if (recordTopology) this.#topology.record('subscribes', topic, type ?? '*', group);
         }
         await slot.ready;
       }
@@ -723,12 +726,15 @@ export class Bus<M extends object = MessageMap> {
       type,
       handler,
       policy:
-        policies.length === 0
-          ? undefined
-          : policies.length === 1
-            ? policies[0]
-            : (wrap(...policies) as AnyPolicy),
-      timeoutMs: options.timeoutMs,
+        options.timeoutMs === undefined
+          ? policies.length === 0
+            ? undefined
+            : compose(...policies)
+          : compose(...policies, timeout({ duration: options.timeoutMs, strategy: 'aggressive' })),
+      deadlinePolicy: compose(
+        ...policies,
+        timeout({ duration: options.timeoutMs ?? MAX_TIMEOUT_MS, strategy: 'aggressive' }),
+      ),
       maxDeliveries: options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES,
       redeliveryDelay:
         typeof delay === 'function' ? delay : delay === undefined ? defaultRedeliveryDelay : () => delay,

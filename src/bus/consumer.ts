@@ -11,9 +11,9 @@ import type { EventEmitter } from 'eventemitter3';
 import type { Envelope, WireMessage } from '../envelope/types.js';
 import { isSwitchboardError, SwitchboardError } from '../errors.js';
 import type { IdempotencyStore } from '../idempotency/types.js';
+import { createDeadline, type SwitchboardPolicy } from '../resilience/index.js';
 import type { Delivery, DeliveryCoordinates } from '../transport/types.js';
 import { buildDeadLetter, FailureClock } from './dead-letter.js';
-import { runWithDeadline } from './deadline.js';
 import type { EnvelopeCodec } from './local-codec.js';
 import type {
   AnyPolicy,
@@ -31,8 +31,10 @@ export interface HandlerEntry {
   /** The type it handles; `undefined` handles every type on the topic not claimed by another entry. */
   readonly type: string | undefined;
   readonly handler: Handler;
+  /** Policies around each call (the subscription's timeout innermost), or none. */
   readonly policy: AnyPolicy | undefined;
-  readonly timeoutMs: number | undefined;
+  /** The same with a timeout layer always present, for messages that carry a deadline. */
+  readonly deadlinePolicy: AnyPolicy;
   readonly maxDeliveries: number;
   readonly redeliveryDelay: (attempt: number) => number;
   /** `undefined` when dead-lettering is disabled. */
@@ -276,12 +278,6 @@ export class Consumer {
     delivery: Delivery,
     remainingMs: number | undefined,
   ): Promise<unknown> {
-    const timeoutMs =
-      entry.timeoutMs === undefined
-        ? remainingMs
-        : remainingMs === undefined
-          ? entry.timeoutMs
-          : Math.min(entry.timeoutMs, remainingMs);
     const call = (signal: AbortSignal, retryAttempt: number): Promise<unknown> => {
       const context = new Context(
         signal,
@@ -293,45 +289,38 @@ export class Consumer {
         this.host,
       );
       context.retryAttempt = retryAttempt;
-      if (timeoutMs === undefined) {
-        try {
-          return Promise.resolve(entry.handler(envelope, context));
-        } catch (error) {
-          return Promise.reject(error);
-        }
+      try {
+        return Promise.resolve(entry.handler(envelope, context));
+      } catch (error) {
+        return Promise.reject(error);
       }
-      return runWithDeadline(timeoutMs, signal, (deadlineSignal) => {
-        const timed = new Context(
-          deadlineSignal,
-          delivery.attempt,
-          this.topic,
-          this.group,
-          delivery.coordinates,
-          envelope,
-          this.host,
-        );
-        timed.retryAttempt = retryAttempt;
-        return entry.handler(envelope, timed);
-      });
     };
-    if (entry.policy === undefined) return call(delivery.signal, 0);
+    // A message with a deadline runs under it (all attempts together); the subscription's timeout, if any,
+    // bounds each attempt. Both sit on the shared deadline queue: no timer per message.
+    const policy = remainingMs === undefined ? entry.policy : entry.deadlinePolicy;
+    if (policy === undefined) return call(delivery.signal, 0);
+    const deadline =
+      remainingMs === undefined
+        ? undefined
+        : createDeadline(remainingMs, delivery.signal, 'message deadline');
     // Count calls here rather than trusting the policy's `attempt` (cockatiel counts from 0, ours from 1).
     let calls = 0;
     // A permanent error must skip in-process retries and must not count against a breaker, whatever the
     // policies were told to handle: carry it past them as a value and throw it again outside.
-    return entry.policy
+    const run = (policy as SwitchboardPolicy)
       .execute(
         (ctx: { signal: AbortSignal }) =>
           call(ctx.signal, calls++).catch((error: unknown) => {
             if (isPermanentError(error)) return new PermanentFailure(error);
             throw error;
           }),
-        delivery.signal,
+        deadline ?? delivery.signal,
       )
       .then((result: unknown) => {
         if (result instanceof PermanentFailure) throw result.error;
         return result;
       });
+    return deadline === undefined ? run : run.finally(() => deadline.dispose());
   }
 
   async #fail(delivery: Delivery, envelope: Envelope, entry: HandlerEntry, error: unknown): Promise<void> {

@@ -107,10 +107,10 @@ function cell(text: string): string {
 function toMarkdown(system: string, edges: readonly TopologyEdge[]): string {
   const rows = edges.map((e) => {
     const topic = `${system} (\`${e.topic}\`)`;
-    const [from, to] =
-      e.role === 'publishes' || e.role === 'requests' ? [e.service, topic] : [topic, e.service];
+    const service = `**${e.service}**`;
+    const [from, to] = e.role === 'publishes' || e.role === 'requests' ? [service, topic] : [topic, service];
     const group = e.group === undefined ? '' : ` (group \`${e.group}\`)`;
-    return `| ${cell(`**${from}**`)} | ${cell(to)} | ${PROTOCOL[e.role]}${cell(group)} | ${cell(e.types.map((t) => `\`${t}\``).join(', '))} |`;
+    return `| ${cell(from)} | ${cell(to)} | ${PROTOCOL[e.role]}${cell(group)} | ${cell(e.types.map((t) => `\`${t}\``).join(', '))} |`;
   });
   return ['| Source | Target | Protocol | Message types |', '|---|---|---|---|', ...rows].join('\n');
 }

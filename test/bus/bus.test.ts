@@ -512,6 +512,9 @@ describe('bus: lifecycle, health and topology', () => {
     const md = topology.toMarkdown();
     expect(md.split('\n')[0]).toBe('| Source | Target | Protocol | Message types |');
     expect(md).toContain('| **backend-api** | memory (`reminders`) | publish | `reminder.due.v1` |');
+    expect(md).toContain(
+      '| memory (`task-events`) | **backend-api** | subscribe (group `recurring-task-service`) | `task.completed.v1` |',
+    );
     const mermaid = topology.toMermaid();
     expect(mermaid.startsWith('flowchart LR')).toBe(true);
     expect(mermaid).toContain('s_backend_api -->|"reminder.due.v1"| t_reminders');
