@@ -98,8 +98,8 @@ describe('bus properties', () => {
             // Likewise after a subscriber restart: a dead letter whose ack the closing subscription dropped is
             // redelivered (at-least-once), so it may be both dead-lettered and handled on its next delivery.
             if (spec.duplicated || restartAfter.length > 0) continue;
-            const attemptsBeforeSuccess = spec.outcomes.findIndex((o) => o === 'ok');
-            const firstPermanent = spec.outcomes.findIndex((o) => o === 'permanent');
+            const attemptsBeforeSuccess = spec.outcomes.indexOf('ok');
+            const firstPermanent = spec.outcomes.indexOf('permanent');
             const succeeds =
               attemptsBeforeSuccess !== -1 &&
               attemptsBeforeSuccess < maxDeliveries &&
