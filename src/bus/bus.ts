@@ -188,6 +188,30 @@ export class Bus<M extends object = MessageMap> {
   }
 
   /**
+   * Builds and encodes a message without sending it: for a transactional outbox, which stores the wire message in
+   * the caller's database transaction and relays it later (`switchboard/postgres`).
+   *
+   * @example
+   * ```ts
+   * const { topic, message, envelope } = bus.prepare('task.created.v1', task, { key: task.id });
+   * await outbox.enqueue(tx, { topic, message, messageId: envelope.id, partitionKey: task.id });
+   * ```
+   */
+  prepare<K extends keyof M & string>(
+    type: K,
+    data: M[K],
+    options?: PublishOptions,
+  ): { readonly topic: string; readonly envelope: Envelope; readonly message: WireMessage } {
+    const topic = options?.topic ?? this.topicFor(type);
+    const envelope = this.#envelope(type, data, options);
+    const encoded = this.#codec.encode(envelope);
+    // Read the bytes now: the in-memory fast path encodes lazily, and the outbox needs real bytes.
+    const message: WireMessage = { key: encoded.key, headers: encoded.headers, body: encoded.body };
+    this.#recordPublish(type, topic);
+    return { topic, envelope, message };
+  }
+
+  /**
    * Publishes several messages of one type, pipelined; per-key order is kept. Resolves in input order.
    *
    * @example

@@ -11,6 +11,8 @@ import type { EventEmitter } from 'eventemitter3';
 import type { Envelope, WireMessage } from '../envelope/types.js';
 import { isSwitchboardError, SwitchboardError } from '../errors.js';
 import type { IdempotencyStore } from '../idempotency/types.js';
+import type { BusInstrumentation } from '../observability/instrumentation.js';
+import type { ProcessOperation } from '../observability/process-operation.js';
 import { createDeadline, type SwitchboardPolicy } from '../resilience/index.js';
 import type { Delivery, DeliveryCoordinates } from '../transport/types.js';
 import { buildDeadLetter, FailureClock } from './dead-letter.js';
@@ -51,6 +53,8 @@ export interface ConsumerHost {
   readonly codec: EnvelopeCodec;
   readonly events: EventEmitter<BusEventMap>;
   readonly logger: Logger | undefined;
+  /** OpenTelemetry instrumentation; `undefined` when turned off. */
+  readonly telemetry: BusInstrumentation | undefined;
   /** Publishes a dead letter (raw wire message) to `topic`. */
   sendDeadLetter(topic: string, message: WireMessage): Promise<void>;
   publishCaused(
@@ -152,6 +156,7 @@ export class Consumer {
         return;
       }
       // Bad bytes can never succeed: straight to the dead-letter topic of whichever handler owns the topic.
+      this.host.telemetry?.undecodable(this.topic, this.group, error);
       const entry = this.#fallback ?? this.#byType.values().next().value;
       await this.#deadLetter(delivery, undefined, entry, 'decode-failed', error);
       return;
@@ -187,6 +192,17 @@ export class Consumer {
       });
       return;
     }
+    const operation = this.host.telemetry?.process(this.topic, this.group, delivery, envelope);
+    if (operation === undefined) return this.#process(delivery, envelope, entry, undefined);
+    return operation.run(delivery, (traced) => this.#process(traced, envelope, entry, operation));
+  }
+
+  async #process(
+    delivery: Delivery,
+    envelope: Envelope,
+    entry: HandlerEntry,
+    operation: ProcessOperation | undefined,
+  ): Promise<void> {
     let remainingMs: number | undefined;
     if (envelope.expirytime !== undefined) {
       remainingMs = Date.parse(envelope.expirytime) - Date.now();
@@ -195,6 +211,7 @@ export class Consumer {
           'SWB_ENVELOPE_EXPIRED',
           `message expired at ${envelope.expirytime}`,
         );
+        operation?.fail(error);
         await this.#deadLetter(delivery, envelope, entry, 'expired', error);
         return;
       }
@@ -209,6 +226,7 @@ export class Consumer {
     try {
       await this.#invoke(entry, envelope, delivery, remainingMs);
     } catch (error) {
+      operation?.fail(error);
       if (key !== undefined)
         await entry.store!.release(key).catch((e: unknown) => this.#error(e, 'idempotency.release'));
       await this.#fail(delivery, envelope, entry, error);
@@ -279,6 +297,15 @@ export class Consumer {
     remainingMs: number | undefined,
   ): Promise<unknown> {
     const call = (signal: AbortSignal, retryAttempt: number): Promise<unknown> => {
+      if (retryAttempt > 0) {
+        this.host.events.emit('retry', {
+          envelope,
+          topic: this.topic,
+          group: this.group,
+          attempt: delivery.attempt,
+          retryAttempt,
+        });
+      }
       const context = new Context(
         signal,
         delivery.attempt,
@@ -401,8 +428,8 @@ export class Consumer {
   }
 
   #error(error: unknown, context: string): void {
+    // The bus logs 'error' events through its logger (see logBusEvents), payload-free.
     this.host.events.emit('error', { error, context });
-    this.host.logger?.error({ context, code: codeOf(error) }, 'switchboard consumer error');
   }
 }
 

@@ -6,6 +6,8 @@
 import type { IDefaultPolicyContext, IPolicy } from 'cockatiel';
 import type { Codec, Envelope, WireHeaders } from '../envelope/types.js';
 import type { IdempotencyStore } from '../idempotency/types.js';
+import type { BreakerLike } from '../observability/health.js';
+import type { TelemetryOptions } from '../observability/options.js';
 import type { DeliveryCoordinates, PublishReceipt, StartPosition, Transport } from '../transport/types.js';
 
 /**
@@ -61,8 +63,21 @@ export interface BusOptions {
   readonly ownsTransport?: boolean;
   /** Version string reported by `health()`. */
   readonly version?: string;
-  /** Logger; silent by default. pino fits. */
+  /**
+   * Logger; silent by default. pino fits. The bus logs failures, redeliveries, dead letters and errors through
+   * it, payload-free.
+   */
   readonly logger?: Logger;
+  /**
+   * OpenTelemetry traces and metrics. Default: on, through the global providers (nearly free until an SDK is
+   * registered). `false` turns the instrumentation off entirely.
+   */
+  readonly telemetry?: TelemetryOptions | false;
+  /**
+   * Circuit breakers to report in `health()` and the breaker-state gauge, by name. Breakers given to
+   * `subscribe({ breaker })` are reported without this.
+   */
+  readonly breakers?: Readonly<Record<string, BreakerLike>>;
 }
 
 /** A structured logger interface that pino, bunyan and console-like loggers fit. */
@@ -251,6 +266,8 @@ export interface BusEventMap {
   'dead-lettered': [
     { topic: string; deadLetterTopic: string; group: string; reason: DeadLetterReason; error: unknown },
   ];
+  /** A handler is about to run again in-process (stage 1 of the failure path); `retryAttempt` counts from 1. */
+  retry: [{ envelope: Envelope; topic: string; group: string; attempt: number; retryAttempt: number }];
   duplicate: [{ envelope: Envelope; topic: string; group: string }];
   ignored: [{ envelope: Envelope; topic: string; group: string; reason: 'no-handler' | 'other-destination' }];
   error: [{ error: unknown; context: string }];

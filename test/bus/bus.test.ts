@@ -120,6 +120,27 @@ describe('bus: publish and subscribe', () => {
     expect(seen).toEqual(Array.from({ length: 50 }, (_, i) => `r-${i}`));
   });
 
+  it('prepares a message for an outbox without sending it', async () => {
+    const b = bus();
+    const got: Envelope[] = [];
+    await b.subscribe('task.created.v1', (e) => void got.push(e));
+    const { topic, envelope, message } = b.prepare(
+      'task.created.v1',
+      { taskId: 't-7', title: 'x' },
+      { key: 't-7' },
+    );
+    expect(topic).toBe('task-events');
+    expect(message.key).toBe('t-7');
+    expect(message.headers['ce-id']).toBe(envelope.id);
+    expect(new TextDecoder().decode(message.body)).toBe('{"taskId":"t-7","title":"x"}');
+    await new Promise((r) => setTimeout(r, 10));
+    expect(got).toHaveLength(0);
+    // What a relay later publishes is consumed like any message.
+    await b.transport.publish(topic, message);
+    await waitFor(() => got.length === 1);
+    expect(got[0]!.id).toBe(envelope.id);
+  });
+
   it('rejects a second handler for one type in one group', async () => {
     const b = bus();
     await b.subscribe('task.created.v1', () => {});
