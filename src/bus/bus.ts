@@ -9,6 +9,10 @@ import type { Envelope, WireMessage } from '../envelope/types.js';
 import { SwitchboardError, toSwitchboardError } from '../errors.js';
 import { idempotencyKey } from '../idempotency/index.js';
 import type { IdempotencyStore } from '../idempotency/types.js';
+import { type BreakerLike, breakerHealth, isBreakerLike } from '../observability/health.js';
+import { BusInstrumentation } from '../observability/instrumentation.js';
+import { logBusEvents } from '../observability/logger.js';
+import type { SendOperation } from '../observability/send-operation.js';
 import { compose, type RetryOptions, retry, timeout } from '../resilience/index.js';
 import {
   type Delivery,
@@ -121,6 +125,8 @@ export class Bus<M extends object = MessageMap> {
   readonly #respondSubscriptions: Subscription[] = [];
   #state: 'open' | 'closing' | 'closed' = 'open';
   #closed: Promise<void> | undefined;
+  readonly #telemetry: BusInstrumentation | undefined;
+  readonly #breakers = new Map<string, BreakerLike>();
 
   constructor(options: BusOptions) {
     if (typeof options.source !== 'string' || options.source.length === 0) {
@@ -146,10 +152,25 @@ export class Bus<M extends object = MessageMap> {
     this.#codec = passByReference ? localCodec(serializer) : serializer;
     this.#topology = new TopologyRecorder(options.source, options.transport.system);
     const events = this.events;
+    for (const [name, breaker] of Object.entries(options.breakers ?? {})) this.#breakers.set(name, breaker);
+    this.#telemetry =
+      options.telemetry === false
+        ? undefined
+        : new BusInstrumentation(
+            {
+              system: options.transport.system,
+              events,
+              lag: async () => (await this.transport.health()).lag,
+              breakers: () => this.#breakers,
+            },
+            options.telemetry,
+          );
+    if (options.logger !== undefined) logBusEvents(this, options.logger);
     this.#host = {
       codec: this.#codec,
       events,
       logger: options.logger,
+      telemetry: this.#telemetry,
       sendDeadLetter: async (topic, message) => {
         await this.transport.publish(topic, message);
       },
@@ -224,28 +245,44 @@ export class Bus<M extends object = MessageMap> {
     items: ReadonlyArray<{ readonly data: M[K]; readonly options?: PublishOptions }>,
   ): Promise<PublishResult[]> {
     this.#assertOpen();
-    const byTopic = new Map<string, { envelopes: Envelope[]; wires: WireMessage[]; index: number[] }>();
-    items.forEach((item, index) => {
-      const topic = item.options?.topic ?? this.topicFor(type);
-      const envelope = this.#envelope(type, item.data, item.options);
-      let group = byTopic.get(topic);
-      if (group === undefined) {
-        group = { envelopes: [], wires: [], index: [] };
-        byTopic.set(topic, group);
-      }
-      group.envelopes.push(envelope);
-      group.wires.push(this.#codec.encode(envelope));
-      group.index.push(index);
-    });
+    const byTopic = new Map<
+      string,
+      { envelopes: Envelope[]; wires: WireMessage[]; index: number[]; operation: SendOperation | undefined }
+    >();
+    const topics = items.map((item) => item.options?.topic ?? this.topicFor(type));
+    // One `send` span per topic, started before its envelopes are built so they carry its context.
+    const counts = new Map<string, number>();
+    if (this.#telemetry !== undefined)
+      for (const topic of topics) counts.set(topic, (counts.get(topic) ?? 0) + 1);
+    try {
+      items.forEach((item, index) => {
+        const topic = topics[index]!;
+        let group = byTopic.get(topic);
+        if (group === undefined) {
+          group = {
+            envelopes: [],
+            wires: [],
+            index: [],
+            operation: this.#telemetry?.send(topic, counts.get(topic)!),
+          };
+          byTopic.set(topic, group);
+        }
+        const envelope = this.#envelope(type, item.data, item.options, group.operation);
+        group.envelopes.push(envelope);
+        group.wires.push(this.#codec.encode(envelope));
+        group.index.push(index);
+      });
+    } catch (error) {
+      for (const group of byTopic.values()) group.operation?.failed(error);
+      throw error;
+    }
     const results: PublishResult[] = new Array(items.length);
     await Promise.all(
       [...byTopic].map(async ([topic, group]) => {
         const send = (): Promise<PublishReceipt[]> => this.transport.publishBatch(topic, group.wires);
         const policy = this.#options.policies?.outbound;
-        const receipts = await this.#wrapPublishError(
-          topic,
-          policy === undefined ? send() : policy.execute(send),
-        );
+        const sending = this.#wrapPublishError(topic, policy === undefined ? send() : policy.execute(send));
+        const receipts = await (group.operation === undefined ? sending : group.operation.track(sending));
         this.#recordPublish(type, topic);
         group.envelopes.forEach((envelope, i) => {
           results[group.index[i]!] = { envelope, topic, receipt: receipts[i]! };
@@ -306,9 +343,10 @@ export class Bus<M extends object = MessageMap> {
     const timeoutMs = options.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
     const topic = options.topic ?? this.topicFor(type);
     this.#topology.record('requests', topic, type);
+    const operation = this.#telemetry?.request(topic);
     const send = async (): Promise<R> => {
       if (hasRequestReply(this.transport)) {
-        const envelope = this.#envelope(type, data, { ...options, deadline: timeoutMs });
+        const envelope = this.#envelope(type, data, { ...options, deadline: timeoutMs }, operation);
         const reply = await this.transport.request(topic, this.#codec.encode(envelope), {
           timeoutMs,
           signal: options.signal,
@@ -319,11 +357,16 @@ export class Bus<M extends object = MessageMap> {
       }
       const replyTopic = this.#replyTopic();
       await this.#ensureReplySubscription(replyTopic);
-      const envelope = this.#envelope(type, data, {
-        ...options,
-        deadline: timeoutMs,
-        extensions: { ...options.extensions, [REPLY_TO_EXTENSION]: replyTopic },
-      });
+      const envelope = this.#envelope(
+        type,
+        data,
+        {
+          ...options,
+          deadline: timeoutMs,
+          extensions: { ...options.extensions, [REPLY_TO_EXTENSION]: replyTopic },
+        },
+        operation,
+      );
       const waiting = this.#pending.wait(envelope.id, type, timeoutMs, options.signal);
       try {
         await this.transport.publish(topic, this.#codec.encode(envelope), { messageId: envelope.id });
@@ -333,7 +376,8 @@ export class Bus<M extends object = MessageMap> {
       return (await waiting) as R;
     };
     const policy = options.policy === null ? undefined : (options.policy ?? this.#options.policies?.outbound);
-    return policy === undefined ? send() : policy.execute(send, options.signal);
+    const result = policy === undefined ? send() : policy.execute(send, options.signal);
+    return operation === undefined ? result : operation.track(result);
   }
 
   /**
@@ -357,7 +401,10 @@ export class Bus<M extends object = MessageMap> {
     const run = (request: Envelope<M[K]>, signal: AbortSignal): Promise<R> => {
       const call = (ctx: { signal: AbortSignal }): Promise<R> =>
         Promise.resolve(responder(request, { signal: ctx.signal }));
-      return options.policy === undefined ? call({ signal }) : options.policy.execute(call, signal);
+      const answer = (): Promise<R> =>
+        options.policy === undefined ? call({ signal }) : options.policy.execute(call, signal);
+      const operation = this.#telemetry?.respond(topic, group, request);
+      return operation === undefined ? answer() : operation.run(answer);
     };
     if (hasRequestReply(this.transport)) {
       const subscription = await this.transport.respond(
@@ -506,6 +553,7 @@ export class Bus<M extends object = MessageMap> {
         dependencies.idempotency = { status: 'unhealthy' };
       }
     }
+    for (const [name, breaker] of this.#breakers) dependencies[`breaker:${name}`] = breakerHealth(breaker);
     const statuses = Object.values(dependencies).map((d) => d.status);
     const status =
       this.#state !== 'open' || statuses.includes('unhealthy')
@@ -548,6 +596,7 @@ export class Bus<M extends object = MessageMap> {
       new SwitchboardError('SWB_TRANSPORT_CLOSED', 'the bus closed before the reply came'),
     );
     if (this.#options.ownsTransport !== false) await this.transport.close({ graceMs: 0 });
+    this.#telemetry?.close();
     this.#state = 'closed';
     this.events.emit('closed');
   }
@@ -556,7 +605,12 @@ export class Bus<M extends object = MessageMap> {
     if (this.#state !== 'open') throw new SwitchboardError('SWB_TRANSPORT_CLOSED', 'the bus is closed');
   }
 
-  #envelope(type: string, data: unknown, options: PublishOptions = EMPTY_OPTIONS): Envelope {
+  #envelope(
+    type: string,
+    data: unknown,
+    options: PublishOptions = EMPTY_OPTIONS,
+    operation?: SendOperation,
+  ): Envelope {
     // Built field by field (no spreads): this runs once per published message.
     const input: { -readonly [K in keyof EnvelopeInput<unknown>]: EnvelopeInput<unknown>[K] } = {
       type,
@@ -577,6 +631,7 @@ export class Bus<M extends object = MessageMap> {
         typeof deadline === 'number' ? Date.now() + deadline : deadline.getTime(),
       ).toISOString();
     }
+    if (operation !== undefined) operation.inject(input);
     return createEnvelope(input);
   }
 
@@ -598,16 +653,27 @@ export class Bus<M extends object = MessageMap> {
   ): Promise<PublishResult> {
     this.#assertOpen();
     const topic = options.topic ?? this.topicFor(type);
-    const envelope = this.#envelope(type, data, options);
-    const wire = this.#codec.encode(envelope);
-    const policy = options.policy === null ? undefined : (options.policy ?? this.#options.policies?.outbound);
-    const publishOptions = { messageId: envelope.id, signal: options.signal };
-    const receipt = await this.#wrapPublishError(
-      topic,
-      policy === undefined
-        ? this.transport.publish(topic, wire, publishOptions)
-        : policy.execute(() => this.transport.publish(topic, wire, publishOptions), options.signal),
-    );
+    const operation = this.#telemetry?.send(topic, 1);
+    let envelope: Envelope;
+    let receipt: PublishReceipt;
+    try {
+      envelope = this.#envelope(type, data, options, operation);
+      operation?.envelope(envelope);
+      const wire = this.#codec.encode(envelope);
+      const policy =
+        options.policy === null ? undefined : (options.policy ?? this.#options.policies?.outbound);
+      const publishOptions = { messageId: envelope.id, signal: options.signal };
+      receipt = await this.#wrapPublishError(
+        topic,
+        policy === undefined
+          ? this.transport.publish(topic, wire, publishOptions)
+          : policy.execute(() => this.transport.publish(topic, wire, publishOptions), options.signal),
+      );
+    } catch (error) {
+      operation?.failed(error);
+      throw error;
+    }
+    operation?.succeeded(receipt);
     this.#recordPublish(type, topic);
     this.events.emit('published', { envelope, topic });
     return { envelope, topic, receipt };
@@ -733,6 +799,8 @@ export class Bus<M extends object = MessageMap> {
   }
 
   #entry(type: string | undefined, topic: string, handler: Handler, options: SubscribeOptions): HandlerEntry {
+    if (isBreakerLike(options.breaker))
+      this.#registerBreaker(options.breaker, topic, options.group ?? this.source);
     const policies = [options.policy, retryPolicyOf(options.retry), options.breaker].filter(
       (p): p is AnyPolicy => p !== undefined,
     );
@@ -771,6 +839,13 @@ export class Bus<M extends object = MessageMap> {
       keyOf: options.idempotencyKey ?? idempotencyKey,
       destination: options.destination,
     };
+  }
+
+  /** Reports a subscription's breaker in health and metrics, under its own name or its topic and group. */
+  #registerBreaker(breaker: BreakerLike, topic: string, group: string): void {
+    const named = (breaker as { name?: unknown }).name;
+    const name = typeof named === 'string' && named !== 'circuit-breaker' ? named : `${topic}/${group}`;
+    this.#breakers.set(name, breaker);
   }
 
   #requireStore(): IdempotencyStore {
