@@ -64,17 +64,14 @@ export function outboxStatements(table: string): OutboxStatements {
   VALUES ($1, $2, $3, $4, $5, $6) RETURNING id)
 SELECT id::text AS id, pg_notify($7, '') FROM ins`,
     // The rows a relay may publish now: the oldest pending row of each partition key (a row with no key is its
-    // own key), among a window of the oldest pending rows, locked and skipping rows another relay holds. A row
-    // whose key has an older unsent row is never taken, whoever holds that older row: that is what keeps per-key
-    // order with several relays. The window bounds the scan when one key has a long backlog.
-    // Within the window only the first row of each key can be a head, so only those are checked for an older
-    // unsent row (the window itself cannot see rows waiting for a retry).
+    // own key), locked, skipping rows another relay holds. A row whose key has an older unsent row is never
+    // taken, whoever holds that older row: that is what keeps per-key order with several relays. The scan walks
+    // the pending index in id order and stops at the batch size; the upper bound (the id `$2` rows into the
+    // pending rows) keeps it short when one key has a long backlog, whose rows all fail the NOT EXISTS.
     heads: `SELECT ${COLUMNS} FROM ${t} o
-WHERE o.id IN (
-  SELECT DISTINCT ON (w.partition_key, CASE WHEN w.partition_key IS NULL THEN w.id END) w.id
-  FROM (SELECT id, partition_key FROM ${t} WHERE sent_at IS NULL AND next_attempt_at <= now() ORDER BY id LIMIT $2) w
-  ORDER BY w.partition_key, CASE WHEN w.partition_key IS NULL THEN w.id END, w.id)
-  AND o.sent_at IS NULL
+WHERE o.sent_at IS NULL AND o.next_attempt_at <= now()
+  AND o.id <= COALESCE((SELECT w.id FROM ${t} w WHERE w.sent_at IS NULL AND w.next_attempt_at <= now()
+    ORDER BY w.id OFFSET $2 LIMIT 1), 9223372036854775807)
   AND (o.partition_key IS NULL OR NOT EXISTS (
     SELECT 1 FROM ${t} p WHERE p.partition_key = o.partition_key AND p.sent_at IS NULL AND p.id < o.id))
 ORDER BY o.id

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { type Cluster, Redis } from 'ioredis';
 import { SwitchboardError } from '../errors.js';
 import type { IdempotencyStore, ReserveResult } from '../idempotency/types.js';
@@ -106,7 +106,8 @@ export function redisIdempotencyStore(options: RedisIdempotencyStoreOptions): Re
   const inflight = new Set<{ readonly deadline: number; readonly reject: (error: unknown) => void }>();
   let watchdog: NodeJS.Timeout | undefined;
   const watchEveryMs = Math.max(5, Math.floor(commandTimeoutMs / 4));
-  const reservedValue = `r:${randomUUID()}`;
+  // 72 random bits name this instance's reservations: unique enough, and short, since it travels with every reserve.
+  const reservedValue = `r:${randomBytes(9).toString('base64url')}`;
   const releaseSha = sha1(RELEASE_SCRIPT);
   const reserveSha = sha1(RESERVE_SCRIPT);
   let legacyReserve = false;
@@ -249,6 +250,7 @@ export function redisIdempotencyStore(options: RedisIdempotencyStoreOptions): Re
         return Promise.reject(error);
       }
       const redisKey = prefix + key;
+      if (client.status === 'ready' && !closed) return bounded('reserve', reserveCommand(redisKey, lease));
       return send('reserve', () => reserveCommand(redisKey, lease));
     },
 
@@ -261,7 +263,11 @@ export function redisIdempotencyStore(options: RedisIdempotencyStoreOptions): Re
         return Promise.reject(error);
       }
       const redisKey = prefix + key;
-      return send('commit', () => client.set(redisKey, DONE, 'PX', ttl)).then(() => undefined);
+      const done =
+        client.status === 'ready' && !closed
+          ? bounded('commit', client.set(redisKey, DONE, 'PX', ttl))
+          : send('commit', () => client.set(redisKey, DONE, 'PX', ttl));
+      return done.then(() => undefined);
     },
 
     release(key: string): Promise<void> {

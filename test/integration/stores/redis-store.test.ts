@@ -46,7 +46,7 @@ describe.skipIf(url === '')('redisIdempotencyStore', () => {
     const store = redisIdempotencyStore({ url, prefix });
     try {
       expect(await store.reserve('shape', 10_000)).toBe('acquired');
-      expect(await raw.get(`${prefix}shape`)).toMatch(/^r:[0-9a-f-]{36}$/);
+      expect(await raw.get(`${prefix}shape`)).toMatch(/^r:[A-Za-z0-9_-]{12}$/);
       const lease = await raw.pttl(`${prefix}shape`);
       expect(lease).toBeGreaterThan(9000);
       expect(lease).toBeLessThanOrEqual(10_000);
