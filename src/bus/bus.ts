@@ -268,6 +268,7 @@ export class Bus<M extends object = MessageMap> {
           byTopic.set(topic, group);
         }
         const envelope = this.#envelope(type, item.data, item.options, group.operation);
+        group.operation?.envelope(envelope);
         group.envelopes.push(envelope);
         group.wires.push(this.#codec.encode(envelope));
         group.index.push(index);

@@ -44,7 +44,14 @@ export class ServerOperation {
 
   /** Runs the responder inside the span's context and ends the span with its outcome. */
   run<T>(responder: () => Promise<T>): Promise<T> {
-    return context.with(this.#context, responder).then(
+    let running: Promise<T>;
+    try {
+      running = context.with(this.#context, responder);
+    } catch (error) {
+      // A responder that throws before returning a promise still ends its span.
+      running = Promise.reject(error);
+    }
+    return running.then(
       (value) => {
         this.#span.end();
         return value;
