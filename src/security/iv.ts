@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 export const IV_BYTES = 12;
 const COUNTER_LIMIT = 2 ** 32;
 
-/** A source of unique 96-bit IVs. */
+/** A source of unique 96-bit IVs; one per codec, shared by all its keys. */
 export class IvSequence {
   #prefix: Buffer = Buffer.alloc(8);
   #counter = COUNTER_LIMIT;
@@ -37,7 +37,7 @@ export class IvSequence {
     this.#counter = 0;
   }
 
-  /** Test hook: jumps the counter so the wrap-around can be exercised without 2^32 calls. */
+  /** Jumps the counter, so tests reach the wrap-around without 2^32 calls. @internal */
   skipTo(counter: number): void {
     if (this.#counter >= COUNTER_LIMIT) this.#refill();
     this.#counter = counter;
