@@ -371,7 +371,11 @@ export async function sweepStaleBrokers(): Promise<void> {
   for (const name of entries) {
     const dir = join(tmpdir(), name);
     try {
-      const { owner } = JSON.parse(readFileSync(join(dir, 'broker.json'), 'utf8')) as { owner: number };
+      const { owner } = JSON.parse(readFileSync(join(dir, 'broker.json'), 'utf8')) as {
+        owner: number | null;
+      };
+      // A broker started from the command line has no owner process: it runs until someone stops it.
+      if (typeof owner !== 'number') continue;
       let ownerAlive = true;
       try {
         process.kill(owner, 0);

@@ -7,7 +7,8 @@
  *
  * @module
  */
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { brokerInfoFromDir, startBrokerInDir, startKafkaBroker, stopBrokerInDir } from './broker.js';
 
 const [command, dir] = process.argv.slice(2);
@@ -16,6 +17,9 @@ const log = (line: string) => process.stderr.write(`${line}\n`);
 switch (command) {
   case 'start': {
     const broker = await startKafkaBroker({ log });
+    // Owned by whoever ran the command from now on: the stale-broker sweep of later runs must leave it alone.
+    const infoFile = join(broker.dir, 'broker.json');
+    writeFileSync(infoFile, JSON.stringify({ ...JSON.parse(readFileSync(infoFile, 'utf8')), owner: null }));
     process.stdout.write(
       `${JSON.stringify({ bootstrap: broker.bootstrap, dir: broker.dir, pid: broker.pid })}\n`,
     );

@@ -28,7 +28,8 @@ export class Dispatcher<E extends DispatchEntry> {
   /** Entries queued behind the busy head of their lane. */
   readonly #lanes = new Map<string, Fifo<E>>();
   readonly #busyLanes = new Set<string>();
-  readonly #timers = new Map<E, NodeJS.Timeout>();
+  /** Entries waiting for their redelivery, with the function that cancels it. */
+  readonly #timers = new Map<E, () => void>();
   #inflight = 0;
   #queued = 0;
   #paused = false;
@@ -90,20 +91,24 @@ export class Dispatcher<E extends DispatchEntry> {
       return;
     }
     this.#queued++;
-    if (delayMs > 0) {
-      const timer = setTimeout(() => {
-        this.#timers.delete(entry);
-        if (entry.dead) {
-          this.#queued--;
-          return;
-        }
-        this.#ready.unshift(entry);
-        this.pump();
-      }, delayMs);
-      timer.unref?.();
-      this.#timers.set(entry, timer);
-    } else {
+    const redeliver = () => {
+      this.#timers.delete(entry);
+      if (entry.dead) {
+        this.#queued--;
+        return;
+      }
       this.#ready.unshift(entry);
+      this.pump();
+    };
+    // Even "now" goes through the event loop: a handler that fails at once would otherwise spin in microtasks
+    // and starve heartbeats, fetches and timers.
+    if (delayMs > 0) {
+      const timer = setTimeout(redeliver, delayMs);
+      timer.unref?.();
+      this.#timers.set(entry, () => clearTimeout(timer));
+    } else {
+      const immediate = setImmediate(redeliver);
+      this.#timers.set(entry, () => clearImmediate(immediate));
     }
     this.pump();
   }
@@ -131,9 +136,9 @@ export class Dispatcher<E extends DispatchEntry> {
       queue.removeWhere(kill);
       if (queue.size === 0 || laneMatches(lane)) this.#lanes.delete(lane);
     }
-    for (const [entry, timer] of this.#timers) {
+    for (const [entry, cancel] of this.#timers) {
       if (kill(entry)) {
-        clearTimeout(timer);
+        cancel();
         this.#timers.delete(entry);
       }
     }
@@ -152,7 +157,7 @@ export class Dispatcher<E extends DispatchEntry> {
 
   /** Cancels redelivery timers and forgets everything queued (close). */
   clear(): void {
-    for (const timer of this.#timers.values()) clearTimeout(timer);
+    for (const cancel of this.#timers.values()) cancel();
     for (const entry of this.#timers.keys()) entry.dead = true;
     this.#timers.clear();
     for (const entry of this.#ready) entry.dead = true;
