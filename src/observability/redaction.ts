@@ -6,12 +6,24 @@
  */
 import { isSwitchboardError } from '../errors.js';
 
-/** What redacted values are replaced with. */
+/**
+ * What redacted values are replaced with.
+ *
+ * @example
+ * ```ts
+ * redact({ token: 't' }).token === REDACTED; // true
+ * ```
+ */
 export const REDACTED = '[redacted]';
 
 /**
  * Field names whose values never reach a log, compared without case, dashes or underscores: message payloads
  * and bodies, record keys, signatures and secrets.
+ *
+ * @example
+ * ```ts
+ * SENSITIVE_FIELDS.includes('signature'); // true
+ * ```
  */
 export const SENSITIVE_FIELDS: readonly string[] = [
   'data',

@@ -5,7 +5,14 @@
  * @module
  */
 
-/** Span and metric attribute names. */
+/**
+ * Span and metric attribute names.
+ *
+ * @example
+ * ```ts
+ * span.attributes[ATTR.destination]; // 'task-events'
+ * ```
+ */
 export const ATTR = {
   system: 'messaging.system',
   operationName: 'messaging.operation.name',
@@ -25,14 +32,29 @@ export const ATTR = {
   policy: 'switchboard.policy.name',
 } as const;
 
-/** `messaging.operation.type` values. */
+/**
+ * `messaging.operation.type` values.
+ *
+ * @example
+ * ```ts
+ * spans.filter((s) => s.attributes[ATTR.operationType] === OPERATION_TYPE.settle);
+ * ```
+ */
 export const OPERATION_TYPE = {
   send: 'send',
   process: 'process',
   settle: 'settle',
 } as const;
 
-/** Metric instrument names. */
+/**
+ * Metric instrument names.
+ *
+ * @example
+ * ```ts
+ * const { resourceMetrics } = await reader.collect();
+ * const consumed = resourceMetrics.scopeMetrics[0]?.metrics.find((m) => m.descriptor.name === METRIC.consumed);
+ * ```
+ */
 export const METRIC = {
   sent: 'messaging.client.sent.messages',
   consumed: 'messaging.client.consumed.messages',
@@ -46,10 +68,24 @@ export const METRIC = {
   breakerState: 'switchboard.circuit_breaker.state',
 } as const;
 
-/** Histogram buckets the messaging conventions recommend for durations in seconds. */
+/**
+ * Histogram buckets the messaging conventions recommend for durations in seconds (passed as advice).
+ *
+ * @example
+ * ```ts
+ * DURATION_BUCKETS[0]; // 0.005
+ * ```
+ */
 export const DURATION_BUCKETS: readonly number[] = [
   0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10,
 ];
 
-/** The instrumentation scope name of every tracer and meter the bus asks for. */
+/**
+ * The instrumentation scope name of every tracer and meter the bus asks for.
+ *
+ * @example
+ * ```ts
+ * spans.filter((s) => s.instrumentationScope.name === INSTRUMENTATION_SCOPE);
+ * ```
+ */
 export const INSTRUMENTATION_SCOPE = 'switchboard';
