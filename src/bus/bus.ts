@@ -14,6 +14,7 @@ import { BusInstrumentation } from '../observability/instrumentation.js';
 import { logBusEvents } from '../observability/logger.js';
 import type { SendOperation } from '../observability/send-operation.js';
 import { compose, type RetryOptions, retry, timeout } from '../resilience/index.js';
+import { type BusSecurity, busSecurity } from '../security/bus-stage.js';
 import {
   type Delivery,
   hasRequestReply,
@@ -115,6 +116,7 @@ export class Bus<M extends object = MessageMap> {
   readonly source: string;
   readonly #options: BusOptions;
   readonly #codec: EnvelopeCodec;
+  readonly #security: BusSecurity | undefined;
   readonly #consumers = new Map<string, ConsumerSlot>();
   readonly #published = new Map<string, string>();
   readonly #topology: TopologyRecorder;
@@ -147,9 +149,18 @@ export class Bus<M extends object = MessageMap> {
       ...(options.defaultCodec === undefined ? {} : { defaultCodec: options.defaultCodec }),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
     });
+    // Security needs real bytes to sign, encrypt and check, so it turns the by-reference fast path off.
+    this.#security =
+      options.security === undefined
+        ? undefined
+        : busSecurity(serializer, options.security, (error, context) =>
+            this.events.emit('error', { error, context }),
+          );
     const passByReference =
-      options.transport.system === 'memory' && (options.serialization ?? 'auto') === 'auto';
-    this.#codec = passByReference ? localCodec(serializer) : serializer;
+      options.transport.system === 'memory' &&
+      (options.serialization ?? 'auto') === 'auto' &&
+      this.#security === undefined;
+    this.#codec = this.#security?.codec ?? (passByReference ? localCodec(serializer) : serializer);
     this.#topology = new TopologyRecorder(options.source, options.transport.system);
     const events = this.events;
     for (const [name, breaker] of Object.entries(options.breakers ?? {})) this.#breakers.set(name, breaker);
@@ -166,6 +177,7 @@ export class Bus<M extends object = MessageMap> {
             options.telemetry,
           );
     if (options.logger !== undefined) logBusEvents(this, options.logger);
+    this.#security?.listen(events);
     this.#host = {
       codec: this.#codec,
       events,
@@ -781,13 +793,17 @@ export class Bus<M extends object = MessageMap> {
     const slot: ConsumerSlot = {
       consumer,
       subscription: undefined,
-      ready: this.transport.subscribe(topic, consumer.onDelivery, {
-        group,
-        concurrency,
-        ordered: options.ordered ?? concurrency === 1,
-        maxDeliveries: options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES,
-        ...(options.startFrom === undefined ? {} : { startFrom: options.startFrom }),
-      }),
+      ready: this.transport.subscribe(
+        topic,
+        this.#security?.wrap({ topic, group }, consumer.onDelivery) ?? consumer.onDelivery,
+        {
+          group,
+          concurrency,
+          ordered: options.ordered ?? concurrency === 1,
+          maxDeliveries: options.maxDeliveries ?? DEFAULT_MAX_DELIVERIES,
+          ...(options.startFrom === undefined ? {} : { startFrom: options.startFrom }),
+        },
+      ),
     };
     slot.ready.then(
       (s) => {

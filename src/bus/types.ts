@@ -8,6 +8,7 @@ import type { Codec, Envelope, WireHeaders } from '../envelope/types.js';
 import type { IdempotencyStore } from '../idempotency/types.js';
 import type { BreakerLike } from '../observability/health.js';
 import type { TelemetryOptions } from '../observability/options.js';
+import type { SecurityOptions } from '../security/options.js';
 import type { DeliveryCoordinates, PublishReceipt, StartPosition, Transport } from '../transport/types.js';
 
 /**
@@ -78,6 +79,12 @@ export interface BusOptions {
    * `subscribe({ breaker })` are reported without this.
    */
   readonly breakers?: Readonly<Record<string, BreakerLike>>;
+  /**
+   * Message security (opt-in): HMAC-SHA256 signing, AES-256-GCM encryption and replay protection, for every
+   * type or the types listed. Rejected messages go to the dead-letter topic (reason `decode-failed`, the
+   * security error's code in `dlq-error-code`). Turns off the in-memory pass-by-reference fast path.
+   */
+  readonly security?: SecurityOptions;
 }
 
 /** A structured logger interface that pino, bunyan and console-like loggers fit. */
