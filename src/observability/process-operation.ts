@@ -118,8 +118,12 @@ export class ProcessOperation {
     let running: Promise<void>;
     if (this.#span === undefined || this.#tracer === undefined) running = pipeline(delivery);
     else {
-      const traced = new TracedDelivery(delivery, this.#tracer, this.#context!, this.#attributes!);
-      running = context.with(this.#context!, pipeline, undefined, traced);
+      // A sampled-out span still gives the handler its context (so what it publishes keeps the sampling
+      // decision), but settle spans under it would be dropped anyway: skip them.
+      const settled = this.#span.isRecording()
+        ? new TracedDelivery(delivery, this.#tracer, this.#context!, this.#attributes!)
+        : delivery;
+      running = context.with(this.#context!, pipeline, undefined, settled);
     }
     return running.then(
       () => this.#end(),
