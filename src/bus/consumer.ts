@@ -234,11 +234,7 @@ export class Consumer {
       await this.#fail(delivery, envelope, entry, error);
       return;
     }
-    if (key !== undefined) {
-      // Handled but not recorded: acknowledging is still right (redelivering would repeat the side effect now);
-      // the reservation's lease guards against a duplicate for its lifetime.
-      await entry.store!.commit(key, entry.ttlMs).catch((e: unknown) => this.#error(e, 'idempotency.commit'));
-    }
+    if (key !== undefined) await this.#commit(entry.store!, key, entry);
     this.#failures.forget(envelope.id);
     await delivery.ack();
     this.host.events.emit('handled', {
@@ -248,6 +244,27 @@ export class Consumer {
       attempt: delivery.attempt,
       durationMs: performance.now() - started,
     });
+  }
+
+  /**
+   * Records a handled message. A failed commit is tried again with back-off for up to half the lease: while the
+   * reservation lives no duplicate can run, so there is time; after that we acknowledge anyway (redelivering now
+   * would repeat the side effect for certain) and report the error.
+   */
+  async #commit(store: IdempotencyStore, key: string, entry: HandlerEntry): Promise<void> {
+    const giveUpAt = Date.now() + entry.leaseMs / 2;
+    for (let delay = 25; ; delay = Math.min(delay * 2, 1000)) {
+      try {
+        await store.commit(key, entry.ttlMs);
+        return;
+      } catch (error) {
+        if (Date.now() + delay >= giveUpAt) {
+          this.#error(error, 'idempotency.commit');
+          return;
+        }
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
   }
 
   async #reserve(

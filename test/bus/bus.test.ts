@@ -430,6 +430,43 @@ describe('bus: idempotency', () => {
     await waitFor(() => calls === 1, 5000);
   });
 
+  it('retries a failed commit while the lease lasts, then acknowledges and reports', async () => {
+    const inner = memoryIdempotencyStore();
+    let commitFailures = 2;
+    const commits: string[] = [];
+    const store: IdempotencyStore = {
+      reserve: (k, l) => inner.reserve(k, l),
+      commit: async (k, t) => {
+        if (commitFailures-- > 0)
+          throw new SwitchboardError('SWB_STORE_UNAVAILABLE', 'blip', { retryable: true });
+        commits.push(k);
+        await inner.commit(k, t);
+      },
+      release: (k) => inner.release(k),
+    };
+    const b = bus({ idempotency: store });
+    const handled: string[] = [];
+    b.events.on('handled', (e) => handled.push(e.envelope.id));
+    await b.subscribe('task.completed.v1', () => {}, { idempotency: true, idempotencyLeaseMs: 10_000 });
+    const { envelope } = await b.publish('task.completed.v1', { taskId: 't-1' });
+    await waitFor(() => handled.length === 1, 3000);
+    expect(commits).toHaveLength(1);
+    expect(await inner.reserve(commits[0]!, 1000)).toBe('duplicate');
+    expect(handled).toEqual([envelope.id]);
+
+    // A store that never commits: acknowledged after half the lease, with an error event.
+    const broken: IdempotencyStore = { ...store, commit: () => Promise.reject(new Error('down')) };
+    const c = bus({ idempotency: broken });
+    const errors: string[] = [];
+    const done: string[] = [];
+    c.events.on('error', (e) => errors.push(e.context));
+    c.events.on('handled', (e) => done.push(e.envelope.id));
+    await c.subscribe('task.completed.v1', () => {}, { idempotency: true, idempotencyLeaseMs: 200 });
+    await c.publish('task.completed.v1', { taskId: 't-2' });
+    await waitFor(() => done.length === 1, 3000);
+    expect(errors).toEqual(['idempotency.commit']);
+  });
+
   it('needs a store for idempotency: true', async () => {
     const b = bus();
     await expect(b.subscribe('task.completed.v1', () => {}, { idempotency: true })).rejects.toMatchObject({
