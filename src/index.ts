@@ -125,6 +125,37 @@ export {
   memoryIdempotencyStore,
 } from './idempotency/index.js';
 export type {
+  BreakerLike,
+  DependencyHealth,
+  HealthHandlerOptions,
+  HealthReport,
+  LogBusEventsOptions,
+  PropagationMode,
+  SafeError,
+  TelemetryOptions,
+  TraceCarrier,
+} from './observability/index.js';
+export {
+  ATTR,
+  breakerHealth,
+  DURATION_BUCKETS,
+  errorType,
+  extractTraceContext,
+  healthHandler,
+  INSTRUMENTATION_SCOPE,
+  injectTraceContext,
+  isBreakerLike,
+  logBusEvents,
+  METRIC,
+  OPERATION_TYPE,
+  REDACTED,
+  redact,
+  redactingLogger,
+  SENSITIVE_FIELDS,
+  safeError,
+  silentLogger,
+} from './observability/index.js';
+export type {
   BackoffKind,
   BackoffOptions,
   BreakEvent,
@@ -197,6 +228,26 @@ export {
   TimeoutPolicy,
   timeout,
 } from './resilience/index.js';
+export type {
+  KeyRing,
+  ReplayOptions as ReplayProtectionOptions,
+  ReplayScope,
+  SecretKey,
+  SecureCodec,
+  SecurityOptions,
+} from './security/index.js';
+export {
+  DEFAULT_CLOCK_SKEW_MS,
+  DEFAULT_GRACE_MS,
+  DEFAULT_REPLAY_WINDOW_MS,
+  ENCRYPTION_SCHEME,
+  IV_BYTES,
+  IvSequence,
+  ResolvedKeyRing,
+  SECURITY_HEADERS,
+  SIGNATURE_SCHEME,
+  secureCodec,
+} from './security/index.js';
 export type {
   MemoryBrokerOptions,
   MemoryClock,
