@@ -25,8 +25,10 @@ export interface KafkaConsumerSettings {
   /** Most bytes one fetch returns. Default 10 MiB. */
   readonly maxBytes?: number;
   /**
-   * Group protocol: `roundrobin` (eager: every member gives up its partitions on a rebalance) or
-   * `cooperative-sticky` (incremental: only moved partitions are revoked). Default `cooperative-sticky`.
+   * Partition assignment: `roundrobin` (default; eager: every member stops handing out records when a rebalance
+   * starts and gives up what moved at the join) or `cooperative-sticky` (incremental: only moved partitions are
+   * revoked). Cooperative rebalancing in `@platformatic/kafka` 2.12 left partitions unassigned until the next
+   * rebalance in our tests (a stalled partition, then hundreds of duplicates), so it is opt-in.
    */
   readonly assignor?: 'roundrobin' | 'cooperative-sticky';
 }
@@ -136,7 +138,7 @@ export function resolveOptions(options: KafkaTransportOptions): ResolvedKafkaOpt
       rebalanceTimeoutMs: Math.max(options.consumer?.rebalanceTimeoutMs ?? 60_000, sessionTimeoutMs),
       maxWaitTimeMs: options.consumer?.maxWaitTimeMs ?? 500,
       maxBytes: options.consumer?.maxBytes ?? 10 * 1024 * 1024,
-      assignor: options.consumer?.assignor ?? 'cooperative-sticky',
+      assignor: options.consumer?.assignor ?? 'roundrobin',
     },
     orderBy: options.orderBy ?? 'partition',
     maxBufferedMessages: Math.max(1, options.maxBufferedMessages ?? 1000),

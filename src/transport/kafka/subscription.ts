@@ -14,6 +14,14 @@ import { fromRecord } from './records.js';
 
 type Record = Message<Buffer, Buffer, Buffer, Buffer>;
 
+/** One partition's commit as the client takes it. */
+interface CommitOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: bigint;
+  readonly leaderEpoch: number;
+}
+
 /** A received record on its way through the dispatcher. */
 interface Entry extends DispatchEntry {
   readonly partition: number;
@@ -236,7 +244,7 @@ export class KafkaSubscription implements Subscription {
     const partitions = [...this.#assigned];
     const committed = await consumer.listCommittedOffsets({ topics: [{ topic: this.topic, partitions }] });
     const known = committed.get(this.topic) ?? [];
-    const offsets = [];
+    const offsets: CommitOffset[] = [];
     for (const partition of partitions) {
       if ((known[partition] ?? -1n) >= 0n) continue;
       const position = stream.offsetsToFetch.get(`${this.topic}:${partition}`);
@@ -393,9 +401,15 @@ export class KafkaSubscription implements Subscription {
       this.#revoke(revoked, 'partition revoked by a rebalance');
       this.#assigned = current;
     }
-    if (this.#options.consumer.assignor === 'roundrobin') {
+    if (this.#options.consumer.assignor === 'roundrobin' && !this.#rebalancing) {
+      this.#commitBeforeRejoin(consumer);
       this.#rebalancing = true;
       this.#dispatcher.pause();
+      // Should the join never be reported (a rejoin that failed and is being retried), do not stall forever.
+      const consumerAtStart = consumer;
+      setTimeout(() => {
+        if (this.#rebalancing && this.#consumer === consumerAtStart) this.#endRebalance();
+      }, this.#options.consumer.rebalanceTimeoutMs).unref();
     }
     this.#scheduleCommit();
   }
@@ -412,9 +426,13 @@ export class KafkaSubscription implements Subscription {
     const revoked = [...this.#assigned].filter((p) => memberChanged || !next.has(p));
     if (revoked.length > 0) this.#revoke(revoked, 'partition revoked by a rebalance');
     this.#assigned = next;
+    this.#endRebalance();
+  }
+
+  #endRebalance(): void {
     if (this.#rebalancing) {
       this.#rebalancing = false;
-      if (!this.#userPaused) this.#dispatcher.resume();
+      if (!this.#userPaused && !this.#closing) this.#dispatcher.resume();
     }
     this.#scheduleCommit();
   }
@@ -422,8 +440,9 @@ export class KafkaSubscription implements Subscription {
   /** Gives partitions up: commit what was handled, drop what is queued, abort what is in flight. */
   #revoke(partitions: number[], reason: string): void {
     const gone = new Set(partitions);
-    // Best effort: the commit point is final for these partitions; send it before forgetting them.
-    const offsets = [];
+    // The commit point is final for these partitions. It can only be sent while the member is stable (see
+    // #commitNow); otherwise what was acknowledged since the last commit is redelivered to the new owner.
+    const offsets: CommitOffset[] = [];
     for (const p of gone) {
       const point = this.#partitions.get(p)?.uncommitted();
       if (point)
@@ -435,10 +454,8 @@ export class KafkaSubscription implements Subscription {
         });
       this.#partitions.delete(p);
     }
-    if (offsets.length > 0 && this.#consumer) {
-      this.#consumer
-        .commit({ offsets })
-        .catch((error: unknown) => this.#hooks.error(error, 'kafka commit on revoke'));
+    if (offsets.length > 0) {
+      this.#commitNow(offsets).catch((error: unknown) => this.#hooks.error(error, 'kafka commit on revoke'));
     }
     this.#dispatcher.drop(
       (entry) => gone.has(entry.partition),
@@ -474,7 +491,7 @@ export class KafkaSubscription implements Subscription {
         this.#commitAgain = false;
         const consumer = this.#consumer;
         if (!consumer) break;
-        const offsets = [];
+        const offsets: CommitOffset[] = [];
         for (const [partition, tracker] of this.#partitions) {
           const point = tracker.uncommitted();
           if (point)
@@ -487,7 +504,7 @@ export class KafkaSubscription implements Subscription {
         }
         if (offsets.length === 0) break;
         try {
-          await consumer.commit({ offsets });
+          if (!(await this.#commitNow(offsets))) break;
           failures = 0;
           for (const o of offsets) this.#partitions.get(o.partition)?.confirm(o.offset);
         } catch (error) {
@@ -503,6 +520,44 @@ export class KafkaSubscription implements Subscription {
       this.#committing = undefined;
     });
     return this.#committing;
+  }
+
+  /**
+   * Sends a commit when the member is stable. During a (re)join the client would stamp the commit with a generation
+   * that is about to change; the broker answers with a rejoin error, and the client then starts *another* join
+   * for the commit's sake, which restarts the rebalance for every member: with commits after every ack, the group
+   * never settles. So commits wait for the join to complete (the join schedules them again). Returns whether the
+   * commit was sent.
+   */
+  async #commitNow(offsets: CommitOffset[]): Promise<boolean> {
+    const consumer = this.#consumer;
+    if (!consumer || this.#rebalancing || !consumer.isActive()) return false;
+    await consumer.commit({ offsets });
+    return true;
+  }
+
+  /**
+   * Eager rebalancing: the broker waits for every member to rejoin, and until this member sends its JoinGroup the
+   * group accepts commits of the current generation. The client sends that JoinGroup right after emitting the
+   * rebalance event, on the same coordinator connection, so a commit issued synchronously from the event goes out
+   * first and lands: what was acknowledged so far is not redelivered to the partitions' next owners.
+   */
+  #commitBeforeRejoin(consumer: Consumer<Buffer, Buffer, Buffer, Buffer>): void {
+    const offsets: CommitOffset[] = [];
+    for (const [partition, tracker] of this.#partitions) {
+      const point = tracker.uncommitted();
+      if (point)
+        offsets.push({ topic: this.topic, partition, offset: point.offset, leaderEpoch: point.leaderEpoch });
+    }
+    if (offsets.length === 0) return;
+    consumer.commit({ offsets }).then(
+      () => {
+        for (const o of offsets) this.#partitions.get(o.partition)?.confirm(o.offset);
+      },
+      (error: unknown) => {
+        this.#hooks.error(error, 'kafka commit before rejoin');
+      },
+    );
   }
 
   /** Replaces a consumer whose stream died (the client gave up after its retries) with a fresh member. */
