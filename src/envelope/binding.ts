@@ -13,6 +13,7 @@ import {
   checkString,
   isJsonMediaType,
   mediaEssence,
+  OPTIONAL_ATTRIBUTES,
 } from './attributes.js';
 import { decodeFailed, failure, invalidEnvelope } from './fail.js';
 import { isJsonCodec, jsonCodec, utf8 } from './json-codec.js';
@@ -64,18 +65,8 @@ export interface FromWireOptions {
 }
 
 const defaultJson = jsonCodec();
-const OPTIONAL_HEADER_ATTRIBUTES = [
-  'subject',
-  'dataschema',
-  'correlationid',
-  'causationid',
-  'partitionkey',
-  'schemaversion',
-  'destination',
-  'expirytime',
-  'traceparent',
-  'tracestate',
-] as const;
+// Every optional attribute travels as a header of its own.
+const OPTIONAL_HEADER_ATTRIBUTES = OPTIONAL_ATTRIBUTES;
 type HeaderAttribute =
   | 'id'
   | 'source'
