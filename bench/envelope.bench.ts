@@ -11,7 +11,9 @@ import { avroCodec } from '../src/envelope/avro-codec.js';
 import { createEnvelope } from '../src/envelope/create.js';
 import { protobufCodec } from '../src/envelope/protobuf-codec.js';
 import { createEnvelopeSerializer } from '../src/envelope/serializer.js';
-import { type BenchResult, scenario, target } from './harness.js';
+import { type BenchResult, note, scenario, target, title } from './harness.js';
+
+title('Envelope encode + decode (bench/envelope.bench.ts)');
 
 // A task event of the size services exchange: ten fields, a few strings, numbers, a flag and a short list.
 const payload = {
@@ -142,4 +144,4 @@ let sink: unknown;
 }
 
 if (sink === Symbol.for('never')) console.log(sink);
-console.log(`\nsummary:\n- ${summary.join('\n- ')}`);
+note(`summary: ${summary.join('; ')}`);

@@ -1,25 +1,33 @@
 /**
  * A small benchmark harness: every case of a scenario runs in the same process, in alternating rounds after a
- * warm-up, and the report gives the median throughput of each case and its ratio to the anchor.
+ * warm-up, and the report gives the median throughput of each case and its ratio to each anchor. A latency
+ * scenario does the same for one operation at a time and reports p50 and p99.
  *
  * Written here rather than taken from tinybench because the suite needs alternating rounds across cases (so a
- * noisy neighbour on a 2-core machine hits every case alike) and ratios against a named anchor.
+ * noisy neighbour on a 2-core machine hits every case alike) and ratios against named anchors. Tables, notes
+ * and targets go through the shared reporter (bench/report.ts), which also writes them as JSON.
  */
+import { table } from './report.js';
+
+export { cleanup, main, note, onCleanup, table, target, title } from './report.js';
 
 export interface BenchCase {
   /** Display name. */
   readonly name: string;
   /** One operation; the harness awaits it when it returns a promise. */
   readonly fn: () => unknown;
-  /** Marks the reference the other cases are compared with. */
+  /** Marks a reference the other cases are compared with (several cases may be anchors: a column each). */
   readonly anchor?: boolean;
 }
 
 export interface BenchResult {
   readonly name: string;
   readonly opsPerSec: number;
+  /** Ratio of throughput to the first anchor. */
   readonly ratioToAnchor: number;
   readonly nsPerOp: number;
+  /** Messages (units) per second: `opsPerSec * unitsPerOp`. */
+  readonly unitsPerSec: number;
 }
 
 export interface ScenarioOptions {
@@ -27,6 +35,10 @@ export interface ScenarioOptions {
   readonly rounds?: number;
   /** Minimum time per round in ms. Default 300, 30 in smoke mode. */
   readonly roundMs?: number;
+  /** Messages one operation moves: the table then shows messages per second. Default 1. */
+  readonly unitsPerOp?: number;
+  /** Name of the unit for the throughput column. Default `ops` (or `msg` when `unitsPerOp` > 1). */
+  readonly unit?: string;
 }
 
 /** Smoke mode (`BENCH_SMOKE=1`): a few short rounds so CI checks the benches still run. */
@@ -50,10 +62,17 @@ async function runFor(fn: () => unknown, ms: number): Promise<number> {
   }
 }
 
-function median(values: number[]): number {
+/** Median of a list of numbers. */
+export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
+  if (sorted.length === 0) return Number.NaN;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** The `p`-th percentile (0-100) of an ascending list. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 }
 
 /** Runs a scenario and prints a table; returns the results. */
@@ -64,43 +83,181 @@ export async function scenario(
 ): Promise<BenchResult[]> {
   const rounds = options.rounds ?? (smoke ? 2 : 7);
   const roundMs = options.roundMs ?? (smoke ? 30 : 300);
+  const units = options.unitsPerOp ?? 1;
   for (const c of cases) await runFor(c.fn, Math.min(roundMs, 200)); // warm-up
   const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]));
   for (let r = 0; r < rounds; r++) {
     for (const c of cases) samples.get(c.name)!.push(await runFor(c.fn, roundMs));
   }
-  const anchor = cases.find((c) => c.anchor) ?? cases[0]!;
-  const anchorOps = median(samples.get(anchor.name)!);
-  const results = cases.map((c) => {
-    const ops = median(samples.get(c.name)!);
-    return { name: c.name, opsPerSec: ops, ratioToAnchor: ops / anchorOps, nsPerOp: 1e9 / ops };
+  const results = fromSamples(cases, samples, units);
+  const anchors = anchorsOf(cases);
+  const unit = options.unit ?? (units > 1 ? 'msg' : 'ops');
+  table({
+    title: `${title} (median of ${rounds} rounds)`,
+    anchors: anchors.map((a) => a.name),
+    columns: [
+      'case',
+      `${unit}/s`,
+      units > 1 ? `µs per op (${units} ${unit})` : 'ns/op',
+      ...ratioHeaders(anchors),
+    ],
+    rows: results.map((r) => [
+      r.name,
+      formatOps(r.unitsPerSec),
+      units > 1 ? (r.nsPerOp / 1000).toFixed(0) : r.nsPerOp.toFixed(0),
+      ...anchors.map((a) => ratio(r.opsPerSec, results.find((x) => x.name === a.name)!.opsPerSec)),
+    ]),
   });
-  printTable(title, anchor.name, results);
   return results;
+}
+
+/**
+ * Runs cases that each measure themselves (one sample per call, in operations per second), alternating rounds
+ * after one warm-up call each: for workloads that need their own set-up per round (windows of messages, fresh
+ * consumers).
+ */
+export async function sampledScenario(
+  title: string,
+  cases: readonly (Omit<BenchCase, 'fn'> & { readonly sample: () => Promise<number> })[],
+  options: { rounds?: number; unit?: string; warmUp?: boolean } = {},
+): Promise<BenchResult[]> {
+  const rounds = options.rounds ?? (smoke ? 2 : 5);
+  if (options.warmUp !== false) for (const c of cases) await c.sample();
+  const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]));
+  for (let r = 0; r < rounds; r++) {
+    for (const c of cases) samples.get(c.name)!.push(await c.sample());
+  }
+  const results = fromSamples(cases, samples, 1);
+  const anchors = anchorsOf(cases);
+  table({
+    title: `${title} (median of ${rounds} rounds)`,
+    anchors: anchors.map((a) => a.name),
+    columns: ['case', `${options.unit ?? 'msg'}/s`, ...ratioHeaders(anchors)],
+    rows: results.map((r) => [
+      r.name,
+      formatOps(r.opsPerSec),
+      ...anchors.map((a) => ratio(r.opsPerSec, results.find((x) => x.name === a.name)!.opsPerSec)),
+    ]),
+  });
+  return results;
+}
+
+export interface LatencyCase {
+  readonly name: string;
+  /** One operation, timed alone (operations run one after the other). */
+  readonly fn: () => Promise<unknown>;
+  readonly anchor?: boolean;
+}
+
+export interface LatencyResult {
+  readonly name: string;
+  /** Microseconds. */
+  readonly p50: number;
+  readonly p99: number;
+  readonly opsPerSec: number;
+}
+
+/** Times single operations in alternating rounds after a warm-up; prints p50, p99 and their ratio to anchors. */
+export async function latencyScenario(
+  title: string,
+  cases: readonly LatencyCase[],
+  options: { rounds?: number; perRound?: number; warmUp?: number } = {},
+): Promise<LatencyResult[]> {
+  const rounds = options.rounds ?? (smoke ? 2 : 7);
+  const perRound = options.perRound ?? (smoke ? 200 : 2000);
+  const warmUp = options.warmUp ?? 200;
+  const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]));
+  const runs = new Map<string, number>(cases.map((c) => [c.name, 0]));
+  for (const c of cases) for (let i = 0; i < warmUp; i++) await c.fn();
+  for (let r = 0; r < rounds; r++) {
+    for (const c of cases) {
+      const list = samples.get(c.name)!;
+      const started = performance.now();
+      for (let i = 0; i < perRound; i++) {
+        const start = performance.now();
+        await c.fn();
+        list.push((performance.now() - start) * 1000);
+      }
+      runs.set(c.name, runs.get(c.name)! + (performance.now() - started));
+    }
+  }
+  const results = cases.map((c) => {
+    const sorted = [...samples.get(c.name)!].sort((a, b) => a - b);
+    return {
+      name: c.name,
+      p50: percentile(sorted, 50),
+      p99: percentile(sorted, 99),
+      opsPerSec: (sorted.length * 1000) / runs.get(c.name)!,
+    };
+  });
+  const anchors = cases.filter((c) => c.anchor);
+  table({
+    title: `${title} (${rounds} x ${perRound} per case)`,
+    anchors: anchors.map((a) => a.name),
+    columns: ['case', 'p50 µs', 'p99 µs', 'ops/s', ...anchors.map((a) => `p50 vs ${a.name}`)],
+    rows: results.map((r) => [
+      r.name,
+      r.p50.toFixed(0),
+      r.p99.toFixed(0),
+      formatOps(r.opsPerSec),
+      ...anchors.map((a) => ratio(r.p50, results.find((x) => x.name === a.name)!.p50)),
+    ]),
+  });
+  return results;
+}
+
+function anchorsOf<C extends { name: string; anchor?: boolean }>(cases: readonly C[]): C[] {
+  const anchors = cases.filter((c) => c.anchor);
+  return anchors.length > 0 ? anchors : cases.slice(0, 1);
+}
+
+function ratioHeaders(anchors: readonly { name: string }[]): string[] {
+  return anchors.length === 1 ? ['ratio to anchor'] : anchors.map((a) => `vs ${a.name}`);
+}
+
+function fromSamples(
+  cases: readonly { name: string; anchor?: boolean }[],
+  samples: Map<string, number[]>,
+  units: number,
+): BenchResult[] {
+  const anchorOps = median(samples.get(anchorsOf(cases)[0]!.name)!);
+  return cases.map((c) => {
+    const ops = median(samples.get(c.name)!);
+    return {
+      name: c.name,
+      opsPerSec: ops,
+      ratioToAnchor: ops / anchorOps,
+      nsPerOp: 1e9 / ops,
+      unitsPerSec: ops * units,
+    };
+  });
+}
+
+/** `a / b` as `1.23x`. */
+export function ratio(a: number, b: number): string {
+  const r = a / b;
+  return `${r >= 100 ? r.toFixed(0) : r >= 10 ? r.toFixed(1) : r.toFixed(2)}x`;
 }
 
 /** Formats a number of operations per second. */
 export function formatOps(ops: number): string {
-  if (ops >= 1e6) return `${(ops / 1e6).toFixed(2)} M/s`;
-  if (ops >= 1e3) return `${(ops / 1e3).toFixed(1)} k/s`;
-  return `${ops.toFixed(0)} /s`;
+  if (ops >= 1e6) return `${(ops / 1e6).toFixed(2)} M`;
+  if (ops >= 1e3) return `${(ops / 1e3).toFixed(1)} k`;
+  return `${ops.toFixed(0)}`;
 }
 
-function printTable(title: string, anchorName: string, results: readonly BenchResult[]): void {
-  const lines = [
-    `\n### ${title}`,
-    `anchor: ${anchorName}`,
-    '| case | ops/s | ns/op | ratio to anchor |',
-    '|---|---:|---:|---:|',
-    ...results.map(
-      (r) =>
-        `| ${r.name} | ${formatOps(r.opsPerSec)} | ${r.nsPerOp.toFixed(0)} | ${r.ratioToAnchor.toFixed(2)}x |`,
-    ),
-  ];
-  console.log(lines.join('\n'));
+/** Formats a byte count. */
+export function formatBytes(bytes: number): string {
+  if (Math.abs(bytes) >= 1024 * 1024) return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
+  if (Math.abs(bytes) >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${bytes.toFixed(0)} B`;
 }
 
-/** Prints whether a ratio target is met. */
-export function target(description: string, met: boolean, detail: string): void {
-  console.log(`target: ${description}: ${met ? 'MET' : 'MISSED'} (${detail})`);
+/** Runs a full garbage collection when the process has `--expose-gc`; returns whether it could. */
+export function gc(): boolean {
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (collect === undefined) return false;
+  collect();
+  collect();
+  return true;
 }

@@ -15,7 +15,20 @@ import { connect, type NatsConnection, nuid } from '@nats-io/transport-node';
 import { findOrStartNatsServer } from '../scripts/nats/server.js';
 import type { WireMessage } from '../src/envelope/types.js';
 import { natsTransport } from '../src/transport/nats/index.js';
-import { formatOps, scenario, smoke, target } from './harness.js';
+import {
+  formatOps,
+  latencyScenario,
+  note,
+  onCleanup,
+  main as runMain,
+  scenario,
+  smoke,
+  table,
+  target,
+  title,
+} from './harness.js';
+
+title('NATS (bench/nats.bench.ts)');
 
 const BATCH = 1000;
 const payload = new Uint8Array(256).fill(0x61);
@@ -108,15 +121,11 @@ async function corePubSub(url: string): Promise<void> {
     target(
       'core pub -> sub >= 0.8x raw',
       ratio >= 0.8,
-      `${ratio.toFixed(2)}x; ${formatOps((results[1]?.opsPerSec ?? 0) * BATCH)} vs ${formatOps((results[0]?.opsPerSec ?? 0) * BATCH)} raw msg`,
+      `${ratio.toFixed(2)}x; ${formatOps((results[1]?.opsPerSec ?? 0) * BATCH)} vs ${formatOps((results[0]?.opsPerSec ?? 0) * BATCH)} raw msg/s`,
     );
   } finally {
     await Promise.all([pub.close(), sub.close(), rawPub.close(), rawSub.close()]);
   }
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 async function requestReply(url: string): Promise<void> {
@@ -132,41 +141,16 @@ async function requestReply(url: string): Promise<void> {
   const topic = `bench-rr-${run}`;
   await transport.respond(topic, async (request) => ({ headers: {}, body: request.body }));
   const request: WireMessage = { headers: {}, body: payload };
-  const cases: Array<{ name: string; fn: () => Promise<unknown>; samples: number[] }> = [
-    {
-      name: 'raw nats.js request',
-      fn: () => raw.request(rawSubject, payload, { timeout: 5000 }),
-      samples: [],
-    },
-    {
-      name: 'switchboard request',
-      fn: () => transport.request(topic, request, { timeoutMs: 5000 }),
-      samples: [],
-    },
-  ];
-  const perRound = smoke ? 200 : 2000;
-  const rounds = smoke ? 2 : 7;
   try {
-    for (const c of cases) for (let i = 0; i < 200; i++) await c.fn(); // warm-up
-    for (let r = 0; r < rounds; r++) {
-      for (const c of cases) {
-        for (let i = 0; i < perRound; i++) {
-          const start = performance.now();
-          await c.fn();
-          c.samples.push((performance.now() - start) * 1000);
-        }
-      }
-    }
-    console.log(`\n### request/reply, sequential, 256 B (${rounds} x ${perRound} per case)`);
-    console.log('| case | p50 µs | p99 µs | requests/s |\n|---|---:|---:|---:|');
-    const stats = cases.map((c) => {
-      const sorted = [...c.samples].sort((a, b) => a - b);
-      const mean = sorted.reduce((s, v) => s + v, 0) / sorted.length;
-      const row = { p50: percentile(sorted, 50), p99: percentile(sorted, 99), rate: 1e6 / mean };
-      console.log(`| ${c.name} | ${row.p50.toFixed(0)} | ${row.p99.toFixed(0)} | ${formatOps(row.rate)} |`);
-      return row;
-    });
-    const ratio = (stats[1]?.p50 ?? 0) / (stats[0]?.p50 ?? 1);
+    const [rawStats, ours] = await latencyScenario('request/reply, sequential, 256 B', [
+      {
+        name: 'raw nats.js request',
+        anchor: true,
+        fn: () => raw.request(rawSubject, payload, { timeout: 5000 }),
+      },
+      { name: 'switchboard request', fn: () => transport.request(topic, request, { timeoutMs: 5000 }) },
+    ]);
+    const ratio = (ours?.p50 ?? 0) / (rawStats?.p50 ?? 1);
     target('request/reply p50 <= 1.2x raw', ratio <= 1.2, `${ratio.toFixed(2)}x raw p50`);
   } finally {
     await Promise.all([transport.close(), raw.close()]);
@@ -206,7 +190,7 @@ async function jetStreamPublish(url: string, nc: NatsConnection): Promise<void> 
     target(
       'JetStream publish >= 0.8x raw',
       ratio >= 0.8,
-      `${ratio.toFixed(2)}x; ${formatOps((results[1]?.opsPerSec ?? 0) * BATCH)} vs ${formatOps((results[0]?.opsPerSec ?? 0) * BATCH)} raw msg`,
+      `${ratio.toFixed(2)}x; ${formatOps((results[1]?.opsPerSec ?? 0) * BATCH)} vs ${formatOps((results[0]?.opsPerSec ?? 0) * BATCH)} raw msg/s`,
     );
   } finally {
     await transport.close();
@@ -270,12 +254,19 @@ async function jetStreamConsume(url: string, nc: NatsConnection): Promise<void> 
     const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? 1;
     const rawRate = (total * 1000) / median(timings.raw);
     const swbRate = (total * 1000) / median(timings.switchboard);
-    console.log(`\n### JetStream consume + ack (${total} messages, median of ${rounds} rounds)`);
-    console.log('| case | msg/s | ratio to anchor |\n|---|---:|---:|');
-    console.log(`| raw consumer.consume() + ack (anchor) | ${formatOps(rawRate)} | 1.00x |`);
-    console.log(
-      `| switchboard subscribe (concurrency ${concurrency}) + ack | ${formatOps(swbRate)} | ${(swbRate / rawRate).toFixed(2)}x |`,
-    );
+    table({
+      title: `JetStream consume + ack (${total} messages, median of ${rounds} rounds)`,
+      anchors: ['raw consumer.consume() + ack'],
+      columns: ['case', 'msg/s', 'ratio to anchor'],
+      rows: [
+        ['raw consumer.consume() + ack', formatOps(rawRate), '1.00x'],
+        [
+          `switchboard subscribe (concurrency ${concurrency}) + ack`,
+          formatOps(swbRate),
+          `${(swbRate / rawRate).toFixed(2)}x`,
+        ],
+      ],
+    });
     target(
       'JetStream consume + ack >= 0.8x raw',
       swbRate / rawRate >= 0.8,
@@ -290,14 +281,11 @@ async function main(): Promise<void> {
   const server = await findOrStartNatsServer();
   const admin = await connect({ servers: server.url });
   try {
-    console.log(`nats-server: ${server.url}${server.owned ? ' (started for this run)' : ''}`);
+    note(`nats-server: ${server.url}${server.owned ? ' (started for this run)' : ''}`);
     await corePubSub(server.url);
     await requestReply(server.url);
     await jetStreamPublish(server.url, admin);
     await jetStreamConsume(server.url, admin);
-    console.log(
-      "\nmoleculer events over NATS: not measured (moleculer's NATS transporter needs the `nats` v2 package, which is not installed)",
-    );
   } finally {
     const jsm = await jetstreamManager(admin);
     for await (const name of jsm.streams.names())
@@ -307,4 +295,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+await runMain(main);

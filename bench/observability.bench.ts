@@ -32,7 +32,19 @@ import { BusInstrumentation } from '../src/observability/instrumentation.js';
 import type { TelemetryOptions } from '../src/observability/options.js';
 import { memoryTransport } from '../src/transport/memory/index.js';
 import type { Delivery } from '../src/transport/types.js';
-import { type BenchResult, formatOps, scenario, smoke, target } from './harness.js';
+import {
+  type BenchResult,
+  formatOps,
+  note,
+  main as runMain,
+  scenario,
+  smoke,
+  table,
+  target,
+  title,
+} from './harness.js';
+
+title('Telemetry overhead (bench/observability.bench.ts)');
 
 const payload = { taskId: 't-123', userId: 'u-42', title: 'Water the plants', priority: 2, tags: ['home'] };
 /** Messages per benchmark operation: published with all in flight, then awaited until handled. */
@@ -136,8 +148,7 @@ async function main(): Promise<void> {
     ],
     rounds,
   )) as [BenchResult, BenchResult, BenchResult];
-  console.log('\n| case | messages/s | overhead per message |');
-  console.log('|---|---:|---:|');
+  const rows: string[][] = [];
   for (const [r, base] of [
     [anchor, anchor],
     [twin, anchor],
@@ -146,17 +157,23 @@ async function main(): Promise<void> {
     [dropped, sdkAnchor],
   ] as const) {
     const perMessageNs = (r.nsPerOp - base.nsPerOp) / BATCH;
-    console.log(`| ${r.name} | ${formatOps(r.opsPerSec * BATCH)} | ${perMessageNs.toFixed(0)} ns |`);
+    rows.push([r.name, formatOps(r.opsPerSec * BATCH), `${perMessageNs.toFixed(0)} ns`]);
   }
-  console.log(
+  table({
+    title: 'telemetry cost per message',
+    anchors: ['telemetry off'],
+    columns: ['case', 'messages/s', 'overhead per message'],
+    rows,
+  });
+  note(
     `OTel API only, end to end: ${((1 - api.ratioToAnchor) * 100).toFixed(1)} % slower ` +
       `(two identical buses differ by ${(Math.abs(1 - twin.ratioToAnchor) * 100).toFixed(1)} %)`,
   );
-  console.log(
+  note(
     `SDK with every span exported: ${((1 - full.ratioToAnchor) * 100).toFixed(1)} % slower (3 spans per message: send, process, ack); ` +
       `spans exported: ${exporter.exported}`,
   );
-  console.log(`SDK with spans sampled out: ${((1 - dropped.ratioToAnchor) * 100).toFixed(1)} % slower`);
+  note(`SDK with spans sampled out: ${((1 - dropped.ratioToAnchor) * 100).toFixed(1)} % slower`);
 
   // What the API-only case adds per message, in isolation: the checks that find nothing listening.
   const instrumentation = new BusInstrumentation(
@@ -210,4 +227,4 @@ async function main(): Promise<void> {
   propagation.disable();
 }
 
-await main();
+await runMain(main);

@@ -25,7 +25,9 @@ import { compose } from '../src/resilience/compose.js';
 import { createDeadline } from '../src/resilience/deadline.js';
 import { retry } from '../src/resilience/retry.js';
 import { timeout } from '../src/resilience/timeout.js';
-import { type BenchResult, scenario, target } from './harness.js';
+import { type BenchResult, scenario, target, title } from './harness.js';
+
+title('Resilience policies (bench/resilience.bench.ts)');
 
 interface OpossumBreaker {
   fire(): Promise<unknown>;

@@ -16,7 +16,9 @@ import { ensurePostgres, ensureRedis } from '../scripts/stores/services.js';
 import { postgresIdempotencyStore } from '../src/postgres/idempotency-store.js';
 import { createOutbox } from '../src/postgres/outbox.js';
 import { redisIdempotencyStore } from '../src/redis/idempotency-store.js';
-import { formatOps, scenario, smoke, target } from './harness.js';
+import { formatOps, main, scenario, smoke, table, target, title } from './harness.js';
+
+title('Idempotency stores and outbox relay (bench/stores.bench.ts)');
 
 const CONCURRENCY = 16;
 const run = randomUUID().slice(0, 8);
@@ -54,7 +56,7 @@ async function benchRedis(url: string): Promise<void> {
     target(
       'Redis store reserve + commit >= 0.7x raw',
       ratio >= 0.7,
-      `${ratio.toFixed(2)}x; ${formatOps((results[1]?.opsPerSec ?? 0) * CONCURRENCY)} pairs vs ${formatOps((results[0]?.opsPerSec ?? 0) * CONCURRENCY)} raw`,
+      `${ratio.toFixed(2)}x; ${formatOps((results[1]?.opsPerSec ?? 0) * CONCURRENCY)} pairs/s vs ${formatOps((results[0]?.opsPerSec ?? 0) * CONCURRENCY)} raw`,
     );
   } finally {
     await store.close();
@@ -106,7 +108,7 @@ WHERE consumer = $1 AND event_id = $2`,
     target(
       'PostgreSQL store reserve + commit >= 0.7x raw',
       ratio >= 0.7,
-      `${ratio.toFixed(2)}x; ${formatOps((results[1]?.opsPerSec ?? 0) * CONCURRENCY)} pairs vs ${formatOps((results[0]?.opsPerSec ?? 0) * CONCURRENCY)} raw`,
+      `${ratio.toFixed(2)}x; ${formatOps((results[1]?.opsPerSec ?? 0) * CONCURRENCY)} pairs/s vs ${formatOps((results[0]?.opsPerSec ?? 0) * CONCURRENCY)} raw`,
     );
   } finally {
     await store.close();
@@ -191,16 +193,15 @@ async function benchOutbox(url: string): Promise<void> {
       const raw = median(samples.raw);
       const relay = median(samples.relay);
       const title = keys === 0 ? 'rows without a partition key' : `rows over ${keys} partition keys`;
-      console.log(
-        [
-          `\n### Outbox relay, ${rows} ${title}, batch ${batchSize}`,
-          'anchor: bare SKIP LOCKED loop',
-          '| case | rows/s | ratio to anchor |',
-          '|---|---:|---:|',
-          `| bare SKIP LOCKED loop (no per-key order) | ${formatOps(raw)} | 1.00x |`,
-          `| outbox relay | ${formatOps(relay)} | ${(relay / raw).toFixed(2)}x |`,
-        ].join('\n'),
-      );
+      table({
+        title: `Outbox relay, ${rows} ${title}, batch ${batchSize} (median of ${rounds} rounds)`,
+        anchors: ['bare SKIP LOCKED loop'],
+        columns: ['case', 'rows/s', 'ratio to anchor'],
+        rows: [
+          ['bare SKIP LOCKED loop (no per-key order)', formatOps(raw), '1.00x'],
+          ['outbox relay', formatOps(relay), `${(relay / raw).toFixed(2)}x`],
+        ],
+      });
       target(`outbox relay (${title}) >= 0.7x bare loop`, relay / raw >= 0.7, `${(relay / raw).toFixed(2)}x`);
     }
   } finally {
@@ -209,7 +210,9 @@ async function benchOutbox(url: string): Promise<void> {
   }
 }
 
-const [redisUrl, postgresUrl] = await Promise.all([ensureRedis(), ensurePostgres()]);
-await benchRedis(redisUrl);
-await benchPostgres(postgresUrl);
-await benchOutbox(postgresUrl);
+await main(async () => {
+  const [redisUrl, postgresUrl] = await Promise.all([ensureRedis(), ensurePostgres()]);
+  await benchRedis(redisUrl);
+  await benchPostgres(postgresUrl);
+  await benchOutbox(postgresUrl);
+});
