@@ -42,7 +42,7 @@ export interface KafkaTransportOptions {
   /**
    * Connection and client settings passed to every client the transport creates (TLS, SASL, timeouts,
    * `retries`, `retryDelay`, ...). Defaults: 8 retries with a backoff from 100 ms to 2 s, so a broker restart of a
-   * few seconds is ridden out.
+   * few seconds is ridden out. The client makes an idempotent producer retry without end when `retries` is 0 or 1.
    */
   readonly client?: Partial<Omit<BaseOptions, 'bootstrapBrokers' | 'clientId'>>;
   /**

@@ -136,7 +136,9 @@ export class KafkaTransport implements Transport, TopicProvisioning {
       this.#admin = new Admin({ ...this.#options.base, clientId: `${this.#options.clientId}-admin` });
     const producer = this.#producer;
     try {
-      await producer.metadata({ topics: [] });
+      // Asked through the admin client: an idempotent producer retries without end (the client's rule for
+      // keeping sequence numbers), so its first metadata call would wait forever for a broker that is not there.
+      await this.#admin.metadata({ topics: [] });
     } catch (error) {
       throw toKafkaError('SWB_TRANSPORT_UNAVAILABLE', 'connect', error, {}, true);
     }
@@ -302,9 +304,9 @@ export class KafkaTransport implements Transport, TopicProvisioning {
     if (this.#closed) return { status: 'down', connected: false, detail: 'closed' };
     if (!this.#connected) return { status: 'down', connected: false, detail: 'not connected' };
     try {
-      const producer = this.#producer as Producer;
+      const admin = this.#admin as Admin;
       await Promise.race([
-        producer.metadata({ topics: [], forceUpdate: true }),
+        admin.metadata({ topics: [], forceUpdate: true }),
         new Promise((_, reject) => setTimeout(() => reject(new Error('metadata timeout')), 5000).unref()),
       ]);
     } catch (error) {
