@@ -1,0 +1,410 @@
+/**
+ * The task platform's end-to-end scenarios, written once and run on every transport (in-memory here, NATS and
+ * Kafka in the integration projects): the seed's three flows, its contract and integration tests, duplicates,
+ * malformed events, SMTP outages, auth and rate limits.
+ *
+ * @module
+ */
+import { randomUUID } from 'node:crypto';
+import { expect } from 'vitest';
+import type { Platform } from '../../../examples/task-platform/platform.js';
+import { type PlatformEvents, platformRoutes } from '../../../examples/task-platform/shared/events.js';
+import type { Task } from '../../../examples/task-platform/shared/task.js';
+import { createBus, type Transport } from '../../../src/index.js';
+import { call, fromNow, isErrorBody, type Json, type probe, reasonOf, token, until } from './helpers.js';
+
+/** What every scenario gets. */
+export interface ScenarioContext {
+  readonly platform: Platform;
+  /** Records task-events, reminders and notifications, and the raw dead-letter topics. */
+  readonly watcher: Awaited<ReturnType<typeof probe>>;
+  /** A transport for a test's own producer. */
+  readonly transport: () => Transport;
+  /** How long to wait for asynchronous effects. */
+  readonly timeoutMs: number;
+}
+
+/** The topics a scenario watcher must record. */
+export function watchedTopics(platform: Platform): { topics: string[]; raw: string[] } {
+  const t = platform.topics;
+  return { topics: [t.taskEvents, t.reminders, t.notifications], raw: [t.taskEventsDlq, t.remindersDlq] };
+}
+
+async function userToken(): Promise<{ user: string; jwt: string }> {
+  const user = `u-${randomUUID().slice(0, 8)}`;
+  return { user, jwt: await token(user, { email: `${user}@example.com`, name: user }) };
+}
+
+async function listTasks(ctx: ScenarioContext, user: string, jwt: string): Promise<Task[]> {
+  const response = await call(ctx.platform.api.url, 'GET', `/api/v1/users/${user}/tasks?limit=100`, {
+    token: jwt,
+  });
+  expect(response.status).toBe(200);
+  return response.body.tasks as Task[];
+}
+
+async function createTask(ctx: ScenarioContext, user: string, jwt: string, body: unknown): Promise<Task> {
+  const response = await call(ctx.platform.api.url, 'POST', `/api/v1/users/${user}/tasks`, {
+    token: jwt,
+    body,
+  });
+  expect(response.status, JSON.stringify(response.body)).toBe(201);
+  return response.body as Task;
+}
+
+function eventsFor(ctx: ScenarioContext, type: string, taskId: string) {
+  return ctx.watcher.seen[ctx.platform.topics.taskEvents]!.envelopes.filter(
+    (e) => e.type === type && (e.data as { task_id?: string }).task_id === taskId,
+  );
+}
+
+/** Flow 1: creating a recurring task saves it and publishes task.created.v1 to task-events. */
+export async function flowCreateRecurringTask(ctx: ScenarioContext): Promise<void> {
+  const { user, jwt } = await userToken();
+  const task = await createTask(ctx, user, jwt, {
+    title: 'Buy groceries',
+    due_at: '2026-01-08T18:00:00Z',
+    recurrence: { pattern: 'weekly', interval: 1, days_of_week: [0, 3, 5] },
+  });
+  await until(
+    () => eventsFor(ctx, 'task.created.v1', task.id).length === 1,
+    'task.created.v1',
+    ctx.timeoutMs,
+  );
+  const event = eventsFor(ctx, 'task.created.v1', task.id)[0]!;
+  expect(event.source).toBe('backend-api');
+  expect(event.data).toMatchObject({
+    task_id: task.id,
+    user_id: user,
+    task: { recurrence: { pattern: 'weekly' } },
+  });
+}
+
+/**
+ * Flow 2 and the seed's integration test: complete a recurring task; the Recurring Task Service creates the
+ * next occurrence through the Backend API (pending, later due date, same title).
+ */
+export async function flowCompleteCreatesNextOccurrence(ctx: ScenarioContext): Promise<void> {
+  const { user, jwt } = await userToken();
+  const task = await createTask(ctx, user, jwt, {
+    title: 'Water the plants',
+    priority: 'high',
+    tags: ['home'],
+    due_at: '2026-01-31T08:00:00Z',
+    recurrence: { pattern: 'monthly', interval: 1 },
+  });
+  const done = await call(ctx.platform.api.url, 'PATCH', `/api/v1/users/${user}/tasks/${task.id}/complete`, {
+    token: jwt,
+  });
+  expect(done.status).toBe(200);
+  let next: Task | undefined;
+  await until(
+    async () => {
+      next = (await listTasks(ctx, user, jwt)).find((t) => t.id !== task.id && t.title === task.title);
+      return next !== undefined;
+    },
+    'the next occurrence',
+    ctx.timeoutMs,
+  );
+  expect(Date.parse(next!.due_at!)).toBeGreaterThan(Date.parse(task.due_at!));
+  expect(next!.status).toBe('pending');
+  // The seed's Feb 30 rule: Jan 31 + 1 month is the last day of February.
+  expect(next!.due_at).toBe('2026-02-28T08:00:00.000Z');
+  expect(next!).toMatchObject({
+    priority: 'high',
+    tags: ['home'],
+    recurrence: { pattern: 'monthly', day_of_month: 31 },
+  });
+  await until(
+    () => eventsFor(ctx, 'task.created.v1', next!.id).length === 1,
+    'created event of the next',
+    ctx.timeoutMs,
+  );
+}
+
+/** A tiny JSON Schema subset validator: type, required, properties, enum, items, minLength/maxLength, minimum. */
+export function validate(schema: Json, value: unknown, path = '$'): string[] {
+  const problems: string[] = [];
+  const types = Array.isArray(schema.type) ? schema.type : schema.type === undefined ? [] : [schema.type];
+  const typeOf = (v: unknown) =>
+    v === null ? 'null' : Array.isArray(v) ? 'array' : Number.isInteger(v) ? 'integer' : typeof v;
+  const actual = typeOf(value);
+  if (types.length > 0 && !types.includes(actual) && !(actual === 'integer' && types.includes('number'))) {
+    return [`${path}: expected ${types.join('|')}, got ${actual}`];
+  }
+  if (schema.enum !== undefined && !schema.enum.includes(value)) problems.push(`${path}: not in enum`);
+  if (typeof value === 'string') {
+    if (schema.minLength !== undefined && value.length < schema.minLength)
+      problems.push(`${path}: too short`);
+    if (schema.maxLength !== undefined && value.length > schema.maxLength) problems.push(`${path}: too long`);
+    if (schema.format === 'date-time' && Number.isNaN(Date.parse(value)))
+      problems.push(`${path}: not a date-time`);
+  }
+  if (typeof value === 'number') {
+    if (schema.minimum !== undefined && value < schema.minimum) problems.push(`${path}: below minimum`);
+    if (schema.maximum !== undefined && value > schema.maximum) problems.push(`${path}: above maximum`);
+  }
+  if (actual === 'array' && schema.items !== undefined) {
+    for (const [i, item] of (value as unknown[]).entries()) {
+      problems.push(...validate(schema.items, item, `${path}[${i}]`));
+    }
+  }
+  if (actual === 'object') {
+    const object = value as Record<string, unknown>;
+    for (const key of schema.required ?? []) if (!(key in object)) problems.push(`${path}.${key}: required`);
+    for (const [key, sub] of Object.entries(schema.properties ?? {})) {
+      if (object[key] !== undefined) problems.push(...validate(sub, object[key], `${path}.${key}`));
+    }
+    if (schema.additionalProperties === false) {
+      for (const key of Object.keys(object))
+        if (!(key in (schema.properties ?? {}))) problems.push(`${path}.${key}: unknown`);
+    }
+  }
+  return problems;
+}
+
+const recurrenceSchema = {
+  type: ['object', 'null'],
+  required: ['pattern'],
+  additionalProperties: false,
+  properties: {
+    pattern: { enum: ['daily', 'weekly', 'monthly', 'yearly'] },
+    interval: { type: 'integer', minimum: 1, maximum: 365 },
+    days_of_week: { type: 'array', items: { type: 'integer', minimum: 0, maximum: 6 } },
+    day_of_month: { type: 'integer', minimum: 1, maximum: 31 },
+    end_date: { type: 'string', format: 'date-time' },
+  },
+};
+const remindersSchema = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['minutes_before', 'channels'],
+    properties: {
+      minutes_before: { type: 'integer', minimum: 0 },
+      channels: { type: 'array', items: { enum: ['email', 'push'] } },
+    },
+  },
+};
+
+/** The Backend API's create-task request, as a JSON Schema (the contract the Recurring Task Service keeps). */
+export const createTaskRequestSchema = {
+  type: 'object',
+  required: ['title'],
+  additionalProperties: false,
+  properties: {
+    title: { type: 'string', minLength: 1, maxLength: 500 },
+    description: { type: ['string', 'null'], maxLength: 5000 },
+    priority: { enum: ['low', 'medium', 'high', 'urgent'] },
+    tags: { type: 'array', items: { type: 'string', minLength: 1, maxLength: 50 } },
+    due_at: { type: ['string', 'null'], format: 'date-time' },
+    recurrence: recurrenceSchema,
+    reminders: remindersSchema,
+  },
+};
+
+/** The Backend API's create-task response. */
+export const createTaskResponseSchema = {
+  type: 'object',
+  required: ['id', 'user_id', 'title', 'priority', 'status', 'tags', 'due_at', 'recurrence', 'created_at'],
+  properties: {
+    id: { type: 'string', minLength: 36, maxLength: 36 },
+    user_id: { type: 'string' },
+    title: { type: 'string', minLength: 1, maxLength: 500 },
+    description: { type: ['string', 'null'] },
+    priority: { enum: ['low', 'medium', 'high', 'urgent'] },
+    status: { enum: ['pending', 'completed'] },
+    tags: { type: 'array', items: { type: 'string' } },
+    due_at: { type: ['string', 'null'], format: 'date-time' },
+    recurrence: recurrenceSchema,
+    reminders: remindersSchema,
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+  },
+};
+
+/**
+ * The seed's contract test (Recurring Task Service -> Backend API): the seed's request validates against the
+ * create schema, the Backend API answers it over service invocation with a body that validates against the
+ * response schema; and what the Recurring Task Service really sends validates too.
+ */
+export async function contractCreateTask(ctx: ScenarioContext): Promise<void> {
+  const request = {
+    title: 'Buy groceries',
+    description: 'Milk, bread, eggs',
+    priority: 'high',
+    tags: ['shopping'],
+    due_at: '2026-01-08T18:00:00Z',
+    recurrence: { pattern: 'weekly', interval: 1, days_of_week: [0, 3, 5] },
+  };
+  expect(validate(createTaskRequestSchema, request)).toEqual([]);
+  const { user, jwt } = await userToken();
+  // Record what the Recurring Task Service sends: a second responder group would answer too, so listen as a
+  // plain subscriber of the invocation topic instead.
+  const sent: unknown[] = [];
+  const spy = createBus<PlatformEvents>({
+    transport: ctx.transport(),
+    source: `contract-spy-${randomUUID().slice(0, 6)}`,
+    routes: platformRoutes(ctx.platform.topics),
+    telemetry: false,
+  });
+  const caller = createBus<PlatformEvents>({
+    transport: ctx.transport(),
+    source: 'recurring-task-service',
+    routes: platformRoutes(ctx.platform.topics),
+    telemetry: false,
+  });
+  try {
+    const reply = await caller.request<'backend-api.invoke.v1', { status: number; body: unknown }>(
+      'backend-api.invoke.v1',
+      {
+        method: 'POST',
+        path: `/api/v1/users/${user}/tasks`,
+        headers: { 'dapr-app-id': 'recurring-task-service' },
+        body: JSON.stringify(request),
+      },
+      { timeoutMs: ctx.timeoutMs },
+    );
+    expect(reply.status).toBe(201);
+    expect(validate(createTaskResponseSchema, reply.body)).toEqual([]);
+
+    if (ctx.platform.api.bus.transport.system === 'memory') {
+      await spy.subscribe(
+        'backend-api.invoke.v1',
+        (event) => {
+          if (event.data.path === `/api/v1/users/${user}/tasks`)
+            sent.push(JSON.parse(event.data.body ?? 'null'));
+        },
+        { startFrom: 'latest' },
+      );
+    }
+    const created = reply.body as Task;
+    await call(ctx.platform.api.url, 'PATCH', `/api/v1/users/${user}/tasks/${created.id}/complete`, {
+      token: jwt,
+    });
+    await until(
+      async () => (await listTasks(ctx, user, jwt)).length === 2,
+      'the next occurrence',
+      ctx.timeoutMs,
+    );
+    if (ctx.platform.api.bus.transport.system === 'memory') {
+      await until(() => sent.length === 1, 'the recorded invocation', ctx.timeoutMs);
+      expect(validate(createTaskRequestSchema, sent[0])).toEqual([]);
+      expect(sent[0]).toMatchObject({ title: 'Buy groceries', due_at: '2026-01-09T18:00:00.000Z' });
+    }
+  } finally {
+    await caller.close();
+    await spy.close();
+  }
+}
+
+/** A duplicated task.completed.v1 (same event id, and the same completion under a new id) creates one task. */
+export async function duplicateCompletionCreatesOneTask(ctx: ScenarioContext): Promise<void> {
+  const { user, jwt } = await userToken();
+  const task = await createTask(ctx, user, jwt, {
+    title: 'Daily stand-up',
+    due_at: '2026-03-02T09:00:00Z',
+    recurrence: { pattern: 'daily', interval: 1 },
+  });
+  const done = await call(ctx.platform.api.url, 'PATCH', `/api/v1/users/${user}/tasks/${task.id}/complete`, {
+    token: jwt,
+  });
+  await until(
+    () => eventsFor(ctx, 'task.completed.v1', task.id).length === 1,
+    'completed event',
+    ctx.timeoutMs,
+  );
+  const original = eventsFor(ctx, 'task.completed.v1', task.id)[0]!;
+  const duplicates = { count: 0 };
+  const counted = () => void duplicates.count++;
+  ctx.platform.recurring.bus.events.on('duplicate', counted);
+  const producer = createBus<PlatformEvents>({
+    transport: ctx.transport(),
+    source: 'backend-api',
+    routes: platformRoutes(ctx.platform.topics),
+    telemetry: false,
+  });
+  try {
+    const data = { task_id: task.id, user_id: user, task: done.body as Task };
+    // The broker redelivers the very same event (same id) twice, and a retrying producer sends it anew.
+    await producer.publish('task.completed.v1', data, { id: original.id, key: task.id });
+    await producer.publish('task.completed.v1', data, { id: original.id, key: task.id });
+    await producer.publish('task.completed.v1', data, { key: task.id });
+    await until(
+      async () => (await listTasks(ctx, user, jwt)).length >= 2,
+      'the next occurrence',
+      ctx.timeoutMs,
+    );
+    await until(() => duplicates.count >= 1, 'the duplicate to be seen', ctx.timeoutMs);
+    // Let the re-sent copy (new id) through too: it must find the task already created.
+    await new Promise((resolve) => setTimeout(resolve, Math.min(2000, ctx.timeoutMs / 5)));
+    const tasks = await listTasks(ctx, user, jwt);
+    expect(tasks.filter((t) => t.title === 'Daily stand-up')).toHaveLength(2);
+    expect(tasks.find((t) => t.id !== task.id)?.due_at).toBe('2026-03-03T09:00:00.000Z');
+  } finally {
+    ctx.platform.recurring.bus.events.off('duplicate', counted);
+    await producer.close();
+  }
+}
+
+/**
+ * A malformed task.completed.v1 (bytes that are not JSON; an event missing its fields) goes to task-events-dlq
+ * with its reason, and the service keeps going: the next good completion still creates its occurrence.
+ */
+export async function malformedEventIsDeadLettered(ctx: ScenarioContext): Promise<void> {
+  const transport = ctx.transport();
+  const producer = createBus<PlatformEvents>({
+    transport,
+    source: 'backend-api',
+    routes: platformRoutes(ctx.platform.topics),
+    telemetry: false,
+  });
+  const dlq = ctx.watcher.seen[ctx.platform.topics.taskEventsDlq]!.raw;
+  const before = dlq.length;
+  try {
+    const marker = randomUUID();
+    // Not JSON at all, with the headers of a task.completed.v1.
+    const { message } = producer.prepare(
+      'task.completed.v1',
+      { task_id: marker, user_id: 'x', task: {} as Task },
+      { key: marker },
+    );
+    await transport.publish(ctx.platform.topics.taskEvents, {
+      key: marker,
+      headers: message.headers,
+      body: new TextEncoder().encode(`{"task_id": "${marker}", oops`),
+    });
+    // Valid envelope, missing required fields.
+    await producer.publish('task.completed.v1', { task_id: marker } as never, { key: marker });
+    await until(() => dlq.length >= before + 2, 'two dead letters', ctx.timeoutMs);
+    const letters = dlq.slice(before).filter((m) => m.body.includes(marker));
+    expect(letters.map(reasonOf).sort()).toEqual(['decode-failed', 'permanent-error']);
+    const invalid = letters.find((m) => reasonOf(m) === 'permanent-error')!;
+    expect(invalid.headers['dlq-error-message']).toContain('missing or invalid user_id, task');
+    expect(invalid.headers['dlq-original-topic']).toBe(ctx.platform.topics.taskEvents);
+    expect(invalid.headers['dlq-consumer-group']).toBe('recurring-task-service');
+  } finally {
+    await producer.close();
+  }
+  // Still consuming.
+  await flowCompleteCreatesNextOccurrence(ctx);
+}
+
+/** Auth and rate limits answer as the seed says (401/403 bodies; the 429 body and headers). */
+export async function authAnswersAsTheSeedSays(ctx: ScenarioContext): Promise<void> {
+  const { user, jwt } = await userToken();
+  const url = ctx.platform.api.url;
+  const missing = await call(url, 'GET', `/api/v1/users/${user}/tasks`);
+  expect(missing.status).toBe(401);
+  expect(isErrorBody(missing.body, 'UNAUTHORIZED')).toBe(true);
+  const other = await call(url, 'GET', '/api/v1/users/someone-else/tasks', { token: jwt });
+  expect(other.status).toBe(403);
+  expect(isErrorBody(other.body, 'FORBIDDEN')).toBe(true);
+  const ok = await call(url, 'GET', `/api/v1/users/${user}/tasks`, { token: jwt });
+  expect(ok.status).toBe(200);
+  expect(Number(ok.headers.get('x-ratelimit-limit'))).toBeGreaterThan(0);
+  expect(ok.headers.get('x-ratelimit-remaining')).not.toBeNull();
+  expect(ok.headers.get('x-ratelimit-reset')).toMatch(/^\d+$/);
+}
+
+export { fromNow };
