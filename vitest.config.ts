@@ -52,6 +52,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        extends: true,
+        test: {
+          // Fault injection against real brokers and stores (issue 12): one file at a time, since scenarios kill,
+          // freeze and restart servers; `--expose-gc` lets the slow-consumer scenario measure settled heap.
+          name: 'chaos',
+          include: ['test/chaos/**/*.test.ts'],
+          globalSetup: ['test/chaos/support/global-setup.ts'],
+          fileParallelism: false,
+          execArgv: ['--expose-gc'],
+        },
+      },
     ],
   },
 });
