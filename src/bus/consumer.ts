@@ -86,17 +86,36 @@ class PermanentFailure {
   constructor(readonly error: unknown) {}
 }
 
+// The signal and coordinates are read from the delivery only when the handler asks: most handlers never do, and
+// a delivery's abort signal (an AbortController) or its coordinates (an object and a string offset) cost more
+// than the rest of the context.
 class Context implements HandlerContext {
   retryAttempt = 0;
+  readonly #signal: AbortSignal | undefined;
+  readonly #delivery: Delivery;
   constructor(
-    readonly signal: AbortSignal,
-    readonly attempt: number,
+    signal: AbortSignal | undefined,
+    delivery: Delivery,
     readonly topic: string,
     readonly group: string,
-    readonly coordinates: DeliveryCoordinates,
     readonly envelope: Envelope,
     readonly host: ConsumerHost,
-  ) {}
+  ) {
+    this.#signal = signal;
+    this.#delivery = delivery;
+  }
+
+  get signal(): AbortSignal {
+    return this.#signal ?? this.#delivery.signal;
+  }
+
+  get attempt(): number {
+    return this.#delivery.attempt;
+  }
+
+  get coordinates(): DeliveryCoordinates {
+    return this.#delivery.coordinates;
+  }
 
   publish(type: string, data: unknown, options?: PublishOptions): Promise<PublishResult> {
     return this.host.publishCaused(this.envelope, type, data, options);
@@ -237,6 +256,8 @@ export class Consumer {
     if (key !== undefined) await this.#commit(entry.store!, key, entry);
     this.#failures.forget(envelope.id);
     await delivery.ack();
+    // Most buses have no 'handled' listener (telemetry off or API only): skip building the event then.
+    if (this.host.events.listenerCount('handled') === 0) return;
     this.host.events.emit('handled', {
       envelope,
       topic: this.topic,
@@ -315,7 +336,7 @@ export class Consumer {
     delivery: Delivery,
     remainingMs: number | undefined,
   ): Promise<unknown> {
-    const call = (signal: AbortSignal, retryAttempt: number): Promise<unknown> => {
+    const call = (signal: AbortSignal | undefined, retryAttempt: number): Promise<unknown> => {
       if (retryAttempt > 0) {
         this.host.events.emit('retry', {
           envelope,
@@ -325,15 +346,7 @@ export class Consumer {
           retryAttempt,
         });
       }
-      const context = new Context(
-        signal,
-        delivery.attempt,
-        this.topic,
-        this.group,
-        delivery.coordinates,
-        envelope,
-        this.host,
-      );
+      const context = new Context(signal, delivery, this.topic, this.group, envelope, this.host);
       context.retryAttempt = retryAttempt;
       try {
         return Promise.resolve(entry.handler(envelope, context));
@@ -344,7 +357,7 @@ export class Consumer {
     // A message with a deadline runs under it (all attempts together); the subscription's timeout, if any,
     // bounds each attempt. Both sit on the shared deadline queue: no timer per message.
     const policy = remainingMs === undefined ? entry.policy : entry.deadlinePolicy;
-    if (policy === undefined) return call(delivery.signal, 0);
+    if (policy === undefined) return call(undefined, 0);
     const deadline =
       remainingMs === undefined
         ? undefined

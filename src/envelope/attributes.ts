@@ -97,6 +97,34 @@ export function checkString(field: string, value: unknown): asserts value is str
     throw invalidEnvelope(field, 'must not contain lone surrogates');
 }
 
+// Strings that passed a check, for the attributes that repeat on every message of a service (type, source,
+// content type). Strings are immutable, so a string once valid stays valid; short ones only, and the set is
+// emptied when full, so hostile input can neither grow it without bound nor pin large strings.
+const CACHE_LIMIT = 1024;
+const CACHEABLE_LENGTH = 256;
+const checkedStrings = new Set<string>();
+const checkedMediaTypes = new Set<string>();
+
+function remember(cache: Set<string>, value: string): void {
+  if (value.length > CACHEABLE_LENGTH) return;
+  if (cache.size >= CACHE_LIMIT) cache.clear();
+  cache.add(value);
+}
+
+/** {@link checkString}, remembering strings that passed. @internal */
+export function checkStringCached(field: string, value: unknown): asserts value is string {
+  if (typeof value === 'string' && checkedStrings.has(value)) return;
+  checkString(field, value);
+  remember(checkedStrings, value);
+}
+
+/** Checks `datacontenttype`, remembering media types that passed. @internal */
+export function checkMediaTypeCached(value: unknown): void {
+  if (typeof value === 'string' && checkedMediaTypes.has(value)) return;
+  checkAttribute('datacontenttype', value);
+  remember(checkedMediaTypes, value as string);
+}
+
 /** Checks one attribute (required or optional) by name. `value` is known to be present. */
 export function checkAttribute(field: string, value: unknown): void {
   checkString(field, value);

@@ -27,7 +27,7 @@ import {
 import { percentDecode, percentEncode } from './percent.js';
 import { safeJsonParse } from './safe-json.js';
 import type { BindingMode, Codec, Envelope, HeaderStyle, WireHeaders, WireMessage } from './types.js';
-import { checkEnvelopeAttributes, sealEnvelope } from './validate.js';
+import { checkEnvelopeAttributes, sealable, sealEnvelope } from './validate.js';
 
 /** The media type of a structured-mode body. */
 export const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json';
@@ -395,7 +395,7 @@ const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$
 const REQUIRED = ['id', 'source', 'type', 'specversion', 'time', 'datacontenttype'] as const;
 
 function checkDecoded(env: Record<string, unknown>, extensions: Record<string, string> | undefined) {
-  const envelope: Record<string, unknown> = {};
+  const envelope = sealable();
   for (const field of REQUIRED) {
     const value = env[field];
     if (value === undefined) throw invalidEnvelope(field, 'is required');

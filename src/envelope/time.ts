@@ -4,18 +4,29 @@
  * @module
  */
 
-const NS_PER_MS = 1_000_000n;
 /** Re-anchor on the wall clock when the monotonic clock drifted this far from it (NTP steps, suspend). */
 const MAX_DRIFT_MS = 1000;
+const NS_PER_S = 1e9;
 
-let anchorWallNs = BigInt(Date.now()) * NS_PER_MS;
-let anchorHr = process.hrtime.bigint();
-let lastNs = 0n;
+// The clock in plain numbers (BigInt arithmetic was most of the cost of a timestamp): whole seconds since the
+// epoch plus nanoseconds within the second, so every value stays an exact integer in a double.
+let anchorSecond = 0;
+let anchorNanos = 0;
+let anchorPerf = 0;
+let lastSecond = Number.NEGATIVE_INFINITY;
+let lastNanos = 0;
+anchor(Date.now());
+
+function anchor(wallMs: number): void {
+  anchorSecond = Math.floor(wallMs / 1000);
+  anchorNanos = (wallMs - anchorSecond * 1000) * 1e6;
+  anchorPerf = performance.now();
+}
 
 /**
  * The current time as RFC 3339 in UTC with nanoseconds (`2026-11-21T20:39:37.123456789Z`).
  *
- * The nanoseconds come from `process.hrtime.bigint()` anchored to the wall clock when the module loads (and
+ * The nanoseconds come from the monotonic `performance.now()` anchored to the wall clock when the module loads (and
  * re-anchored when the two drift apart by more than a second). Successive calls in one process return strictly
  * increasing values, so `time` orders events produced by one service even within the same microsecond.
  *
@@ -25,34 +36,58 @@ let lastNs = 0n;
  * ```
  */
 export function nowRfc3339Nano(): string {
-  let ns = anchorWallNs + (process.hrtime.bigint() - anchorHr);
+  // performance.now() is monotonic with sub-nanosecond resolution as a double of milliseconds.
+  const sinceAnchor = anchorNanos + Math.floor((performance.now() - anchorPerf) * 1e6);
+  let second = anchorSecond + Math.floor(sinceAnchor / NS_PER_S);
+  let nanos = sinceAnchor % NS_PER_S;
   const wallMs = Date.now();
-  const driftMs = Number(ns / NS_PER_MS) - wallMs;
+  const driftMs = second * 1000 + nanos / 1e6 - wallMs;
   if (driftMs > MAX_DRIFT_MS || driftMs < -MAX_DRIFT_MS) {
-    anchorWallNs = BigInt(wallMs) * NS_PER_MS;
-    anchorHr = process.hrtime.bigint();
-    ns = anchorWallNs;
+    anchor(wallMs);
+    second = anchorSecond;
+    nanos = anchorNanos;
   }
-  if (ns <= lastNs) ns = lastNs + 1n;
-  lastNs = ns;
-  return formatNanos(ns);
+  if (second < lastSecond || (second === lastSecond && nanos <= lastNanos)) {
+    second = lastSecond;
+    nanos = lastNanos + 1;
+    if (nanos === NS_PER_S) {
+      second++;
+      nanos = 0;
+    }
+  }
+  lastSecond = second;
+  lastNanos = nanos;
+  return format(second, nanos);
 }
 
 /** Formats nanoseconds since the epoch as RFC 3339 UTC with nine fractional digits. */
 export function formatNanos(ns: bigint): string {
   const seconds = ns / NS_PER_SECOND;
-  // Events come in bursts within one second: format the date part once per second.
-  if (seconds !== cachedSecond) {
-    cachedSecond = seconds;
-    cachedPrefix = new Date(Number(seconds) * 1000).toISOString().slice(0, 19); // 2026-11-21T20:39:37
-  }
-  const fraction = (ns - seconds * NS_PER_SECOND).toString().padStart(9, '0');
-  return `${cachedPrefix}.${fraction}Z`;
+  return format(Number(seconds), Number(ns - seconds * NS_PER_SECOND));
 }
 
+function format(second: number, nanos: number): string {
+  // Events come in bursts within one second: write the date part once per second.
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    stamp.write(new Date(second * 1000).toISOString().slice(0, 19), 0, 'latin1'); // 2026-11-21T20:39:37
+  }
+  let fraction = nanos;
+  for (let i = 28; i >= 20; i--) {
+    stamp[i] = 48 + (fraction % 10);
+    fraction = (fraction / 10) | 0;
+  }
+  return stamp.toString('latin1', 0, 30);
+}
+
+/**
+ * The timestamp being formatted, as ASCII (`YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ`). One flat string comes out of it per
+ * call; concatenating the parts made cons strings that cost more memory than the text for as long as the
+ * envelope lives.
+ */
+const stamp = Buffer.from('0000-00-00T00:00:00.000000000Z', 'latin1');
 const NS_PER_SECOND = 1_000_000_000n;
-let cachedSecond = -1n;
-let cachedPrefix = '';
+let cachedSecond = Number.NaN;
 
 const RFC3339 =
   /^(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,12}))?(?:([Zz])|([+-])(\d{2}):(\d{2}))$/;

@@ -15,20 +15,30 @@ import { invalidEnvelope } from './fail.js';
 import type { Envelope } from './types.js';
 
 // Envelopes built by createEnvelope, validateEnvelope or a decoder are frozen after their checks passed and
-// carry this module-private, non-enumerable mark, so a later encode can trust them without checking again.
-// (A WeakSet did the same but made every minor GC walk an ephemeron table of millions of envelopes.) Copies
-// made with spread or JSON lose the mark and are checked again.
-const SEALED: unique symbol = Symbol('switchboard.envelope.checked');
+// inherit from a module-private (frozen) prototype, so a later encode can trust them without checking again.
+// (A WeakSet did the same but made every minor GC walk an ephemeron table of millions of envelopes; a
+// non-enumerable symbol set with defineProperty cost four times the freeze on every publish.) The prototype's
+// own prototype is Object.prototype, so a sealed envelope still reads, spreads and serializes as a plain
+// object; copies made with spread or JSON get Object.prototype, lose the mark and are checked again.
+const SEALED_PROTO: object = Object.freeze(Object.create(Object.prototype) as object);
 
-/** Freezes an envelope whose attributes passed the checks and marks it. @internal */
+/** A fresh, empty object that {@link sealEnvelope} can mark; fill it, then seal it. @internal */
+export function sealable(): Record<string, unknown> {
+  return Object.create(SEALED_PROTO) as Record<string, unknown>;
+}
+
+/**
+ * Freezes an envelope whose attributes passed the checks and marks it. The object must come from
+ * {@link sealable}; any other object is copied into one first. @internal
+ */
 export function sealEnvelope<T>(envelope: Envelope<T>): Envelope<T> {
-  Object.defineProperty(envelope, SEALED, { value: true });
-  return Object.freeze(envelope);
+  if (Object.getPrototypeOf(envelope) === SEALED_PROTO) return Object.freeze(envelope);
+  return Object.freeze(Object.assign(sealable(), envelope)) as unknown as Envelope<T>;
 }
 
 /** Tells whether this module already checked (and froze) `envelope`. @internal */
 export function isSealed(envelope: object): boolean {
-  return (envelope as { [SEALED]?: boolean })[SEALED] === true;
+  return Object.getPrototypeOf(envelope) === SEALED_PROTO && Object.isFrozen(envelope);
 }
 
 /**
@@ -68,7 +78,7 @@ export function checkAndSeal<T = unknown>(value: unknown, trusted: ReadonlySet<s
       throw invalidEnvelope(key, 'is not an envelope attribute (put extensions in `extensions`)');
     }
   }
-  const result: Record<string, unknown> = {};
+  const result = sealable();
   for (const field of REQUIRED_ATTRIBUTES) {
     const v = source[field];
     if (v === undefined) throw invalidEnvelope(field, 'is required');
