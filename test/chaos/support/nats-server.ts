@@ -65,25 +65,46 @@ export function chaosNatsTransport(url: string, options: Partial<NatsTransportOp
   } as NatsTransportOptions);
 }
 
-/** Names of the durable consumers on `stream`. */
-export async function consumerNames(url: string, stream: string): Promise<string[]> {
+/** Every stream on the server with the names of its durable consumers. */
+export async function consumersByStream(url: string): Promise<Map<string, string[]>> {
   const nc = await connect({ servers: url });
   try {
     const jsm = await jetstreamManager(nc);
-    const names: string[] = [];
-    for await (const info of jsm.consumers.list(stream)) names.push(info.name);
-    return names;
+    const result = new Map<string, string[]>();
+    for await (const stream of jsm.streams.list()) {
+      const names: string[] = [];
+      for await (const info of jsm.consumers.list(stream.config.name)) names.push(info.name);
+      result.set(stream.config.name, names);
+    }
+    return result;
   } finally {
     await nc.close();
   }
 }
 
-/** Deletes the consumer `name` of `stream` as an operator would (`nats consumer rm`). */
+/**
+ * Deletes the consumer `name` of `stream` as an operator would (`nats consumer rm`). nats-server 2.9 sometimes
+ * answers a delete of a busy file-backed consumer with an `unlinkat ... directory not empty` error after it did
+ * remove the consumer; the delete counts once the consumer is gone.
+ */
 export async function deleteConsumer(url: string, stream: string, name: string): Promise<void> {
   const nc = await connect({ servers: url });
   try {
     const jsm = await jetstreamManager(nc);
-    await jsm.consumers.delete(stream, name);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await jsm.consumers.delete(stream, name);
+        return;
+      } catch (error) {
+        const gone = await jsm.consumers.info(stream, name).then(
+          () => false,
+          () => true,
+        );
+        if (gone) return;
+        if (attempt >= 20) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
   } finally {
     await nc.close();
   }
