@@ -1,12 +1,19 @@
 /**
- * The whole platform in one process: the database, the Backend API, the Notification Service (with its SMTP
- * sink and FCM stand-in) and the Recurring Task Service, each on a transport of its own from one factory. The
+ * The whole platform in one process: the database, the Backend API, the Recurring Task Service and the
+ * Notification Service (with its SMTP sink and FCM stand-in), each on a transport of its own from one factory. The
  * launcher and the end-to-end tests start it; in production each service runs as its own process.
  *
  * @module
  */
 import type { Logger, Transport } from '../../src/index.js';
 import { type BackendApi, type BackendApiOptions, startBackendApi } from './backend-api.js';
+import {
+  type LocalDeliveryEndpoints,
+  type NotificationService,
+  type NotificationServiceOptions,
+  startLocalDeliveryEndpoints,
+  startNotificationService,
+} from './notification-service.js';
 import {
   type RecurringTaskService,
   type RecurringTaskServiceOptions,
@@ -26,6 +33,12 @@ export interface PlatformOptions {
   readonly api?: Partial<Omit<BackendApiOptions, 'transport' | 'db' | 'topics'>>;
   /** Overrides for the Recurring Task Service (delays, deliveries, ...). */
   readonly recurring?: Partial<Omit<RecurringTaskServiceOptions, 'transport' | 'db' | 'topics'>>;
+  /** Overrides for the Notification Service (delays, deliveries, ...); it sends to the local sink and stub. */
+  readonly notifications?: Partial<
+    Omit<NotificationServiceOptions, 'transport' | 'db' | 'topics' | 'smtp' | 'fcm'>
+  >;
+  /** Back-off steps of the SMTP and FCM retries, ms (the seed's 5 s and 1 s by default). */
+  readonly delivery?: { readonly smtpRetryDelayMs?: number; readonly fcmRetryDelayMs?: number };
   /** One logger for all (each service tags its lines); silent by default. */
   readonly logger?: (service: string) => Logger;
 }
@@ -36,6 +49,9 @@ export interface Platform {
   readonly topics: PlatformTopics;
   readonly api: BackendApi;
   readonly recurring: RecurringTaskService;
+  readonly notifications: NotificationService;
+  /** The local SMTP sink and FCM stand-in the notifications go to. */
+  readonly delivery: LocalDeliveryEndpoints;
   /** Stops every service, then the database. */
   close(): Promise<void>;
 }
@@ -71,11 +87,25 @@ export async function startPlatform(options: PlatformOptions): Promise<Platform>
       transport: options.transport('recurring-task-service'),
       db,
       topics,
+      opsPort: 0,
       ...(options.logger === undefined ? {} : { logger: options.logger('recurring-task-service') }),
       ...options.recurring,
     });
     stops.push(() => recurring.close());
-    return { db, topics, api, recurring, close: stopAll };
+    const delivery = await startLocalDeliveryEndpoints(options.delivery);
+    stops.push(() => delivery.close());
+    const notifications = await startNotificationService({
+      transport: options.transport('notification-service'),
+      db,
+      topics,
+      smtp: delivery.smtp,
+      fcm: delivery.fcmOptions,
+      opsPort: 0,
+      ...(options.logger === undefined ? {} : { logger: options.logger('notification-service') }),
+      ...options.notifications,
+    });
+    stops.push(() => notifications.close());
+    return { db, topics, api, recurring, notifications, delivery, close: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -8,8 +8,11 @@ import {
   duplicateCompletionCreatesOneTask,
   flowCompleteCreatesNextOccurrence,
   flowCreateRecurringTask,
+  flowReminderNotification,
   malformedEventIsDeadLettered,
+  malformedReminderIsDeadLettered,
   type ScenarioContext,
+  smtpOutageThenRecovery,
   watchedTopics,
 } from './scenarios.js';
 
@@ -24,6 +27,8 @@ describe('task platform end to end on the in-memory transport', () => {
       transport,
       api: { outboxPollMs: 50 },
       recurring: { resiliency: { retryInitial: '10ms', retryMax: '50ms' }, redeliveryDelay: 20 },
+      notifications: { redeliveryDelay: 20, outboxPollMs: 50 },
+      delivery: { smtpRetryDelayMs: 20, fcmRetryDelayMs: 10 },
     });
     const { topics, raw } = watchedTopics(platform);
     const watcher = await probe(transport(), topics, raw);
@@ -43,5 +48,10 @@ describe('task platform end to end on the in-memory transport', () => {
   it('a duplicated task.completed.v1 creates one task', () => duplicateCompletionCreatesOneTask(ctx));
   it('a malformed event lands in task-events-dlq with its reason and the service keeps going', () =>
     malformedEventIsDeadLettered(ctx));
+  it('flow 3: a due reminder is sent by email and push and notification.sent.v1 published', () =>
+    flowReminderNotification(ctx));
+  it('an SMTP outage then recovery delivers each reminder once', () => smtpOutageThenRecovery(ctx));
+  it('a malformed reminder lands in reminders-dlq with its reason and the service keeps going', () =>
+    malformedReminderIsDeadLettered(ctx));
   it('auth and rate-limit headers answer as the seed says', () => authAnswersAsTheSeedSays(ctx));
 });

@@ -407,4 +407,147 @@ export async function authAnswersAsTheSeedSays(ctx: ScenarioContext): Promise<vo
   expect(ok.headers.get('x-ratelimit-reset')).toMatch(/^\d+$/);
 }
 
-export { fromNow };
+function notificationsFor(ctx: ScenarioContext, reminderId: string) {
+  return ctx.watcher.seen[ctx.platform.topics.notifications]!.envelopes.filter(
+    (e) => (e.data as { reminder_id?: string }).reminder_id === reminderId,
+  );
+}
+
+function remindersFor(ctx: ScenarioContext, taskId: string) {
+  return ctx.watcher.seen[ctx.platform.topics.reminders]!.envelopes.filter(
+    (e) => (e.data as { task_id?: string }).task_id === taskId,
+  );
+}
+
+/** Creates a task whose reminder is due already, for a user with an FCM token; returns the task and user. */
+async function taskWithDueReminder(
+  ctx: ScenarioContext,
+  channels: readonly ('email' | 'push')[] = ['email', 'push'],
+): Promise<{ task: Task; user: string; jwt: string }> {
+  const { user, jwt } = await userToken();
+  const device = await call(ctx.platform.api.url, 'PUT', `/api/v1/users/${user}/devices/fcm-token`, {
+    token: jwt,
+    body: { token: `fcm-${user}` },
+  });
+  expect(device.status).toBe(204);
+  const task = await createTask(ctx, user, jwt, {
+    title: `Pay rent <${user}>`,
+    due_at: fromNow(10 * 60_000),
+    reminders: [{ minutes_before: 15, channels }],
+  });
+  return { task, user, jwt };
+}
+
+/**
+ * Flow 3: the scheduler publishes reminder.due.v1; the Notification Service sends the email over SMTP and the
+ * push through FCM, records both and publishes notification.sent.v1 for each.
+ */
+export async function flowReminderNotification(ctx: ScenarioContext): Promise<void> {
+  const { task, user } = await taskWithDueReminder(ctx);
+  await ctx.platform.api.scheduler.tick();
+  await until(() => remindersFor(ctx, task.id).length === 1, 'reminder.due.v1', ctx.timeoutMs);
+  const reminder = remindersFor(ctx, task.id)[0]!;
+  const reminderId = (reminder.data as { reminder_id: string }).reminder_id;
+  await until(() => notificationsFor(ctx, reminderId).length === 2, 'two notification events', ctx.timeoutMs);
+  const events = notificationsFor(ctx, reminderId);
+  expect(events.map((e) => e.type)).toEqual(['notification.sent.v1', 'notification.sent.v1']);
+  expect(events.map((e) => (e.data as { channel: string }).channel).sort()).toEqual(['email', 'push']);
+  expect(events.every((e) => e.source === 'notification-service' && e.causationid === reminder.id)).toBe(
+    true,
+  );
+
+  const mails = ctx.platform.delivery.sink.messages.filter((m) => m.headers['x-reminder-id'] === reminderId);
+  expect(mails).toHaveLength(1);
+  expect(mails[0]!.to).toEqual([`${user}@example.com`]);
+  expect(mails[0]!.subject).toBe(`Reminder: ${task.title}`);
+  // The HTML part escapes the title (the seed: HTML escaping in email templates).
+  expect(mails[0]!.raw).toContain('&lt;');
+  const pushes = ctx.platform.delivery.fcm.pushes.filter((p) => p.data.reminder_id === reminderId);
+  expect(pushes).toHaveLength(1);
+  expect(pushes[0]!).toMatchObject({ token: `fcm-${user}`, title: 'Reminder', body: task.title });
+}
+
+/**
+ * An SMTP outage, then recovery: the first connections are refused (421); the seed's linear retries deliver
+ * each reminder exactly once, and a redelivered reminder.due.v1 (same id) sends nothing again.
+ */
+export async function smtpOutageThenRecovery(ctx: ScenarioContext): Promise<void> {
+  const sink = ctx.platform.delivery.sink;
+  const created: { task: Task }[] = [];
+  for (let i = 0; i < 3; i++) created.push(await taskWithDueReminder(ctx, ['email']));
+  const refusedBefore = sink.refused;
+  sink.refuseNext(2);
+  await ctx.platform.api.scheduler.tick();
+  const ids: string[] = [];
+  await until(
+    () => created.every(({ task }) => remindersFor(ctx, task.id).length === 1),
+    'three reminders',
+    ctx.timeoutMs,
+  );
+  for (const { task } of created)
+    ids.push((remindersFor(ctx, task.id)[0]!.data as { reminder_id: string }).reminder_id);
+  await until(
+    () => ids.every((id) => notificationsFor(ctx, id).length === 1),
+    'a notification event per reminder',
+    ctx.timeoutMs,
+  );
+  expect(sink.refused - refusedBefore).toBe(2);
+  for (const id of ids) {
+    expect(sink.messages.filter((m) => m.headers['x-reminder-id'] === id)).toHaveLength(1);
+    expect(notificationsFor(ctx, id).map((e) => e.type)).toEqual(['notification.sent.v1']);
+  }
+  // Each refused connection cost one more attempt of some reminder.
+  const attempts = ids.map((id) => (notificationsFor(ctx, id)[0]!.data as { attempts: number }).attempts);
+  expect(attempts.reduce((a, b) => a + b, 0)).toBe(ids.length + 2);
+
+  // The broker delivers one of them again (same event id): nothing is sent twice.
+  const again = remindersFor(ctx, created[0]!.task.id)[0]!;
+  const duplicates = { count: 0 };
+  const counted = () => void duplicates.count++;
+  ctx.platform.notifications.bus.events.on('duplicate', counted);
+  const producer = createBus<PlatformEvents>({
+    transport: ctx.transport(),
+    source: 'backend-api',
+    routes: platformRoutes(ctx.platform.topics),
+    telemetry: false,
+  });
+  try {
+    await producer.publish('reminder.due.v1', again.data as PlatformEvents['reminder.due.v1'], {
+      id: again.id,
+      key: (again.data as { user_id: string }).user_id,
+    });
+    await until(() => duplicates.count === 1, 'the duplicate to be skipped', ctx.timeoutMs);
+    expect(sink.messages.filter((m) => m.headers['x-reminder-id'] === ids[0])).toHaveLength(1);
+  } finally {
+    ctx.platform.notifications.bus.events.off('duplicate', counted);
+    await producer.close();
+  }
+}
+
+/** A malformed reminder.due.v1 goes to reminders-dlq with its reason; the Notification Service keeps going. */
+export async function malformedReminderIsDeadLettered(ctx: ScenarioContext): Promise<void> {
+  const producer = createBus<PlatformEvents>({
+    transport: ctx.transport(),
+    source: 'backend-api',
+    routes: platformRoutes(ctx.platform.topics),
+    telemetry: false,
+  });
+  const dlq = ctx.watcher.seen[ctx.platform.topics.remindersDlq]!.raw;
+  const before = dlq.length;
+  const marker = randomUUID();
+  try {
+    await producer.publish('reminder.due.v1', { reminder_id: marker, channels: ['pigeon'] } as never, {
+      key: marker,
+    });
+  } finally {
+    await producer.close();
+  }
+  await until(() => dlq.slice(before).some((m) => m.body.includes(marker)), 'the dead letter', ctx.timeoutMs);
+  const letter = dlq.slice(before).find((m) => m.body.includes(marker))!;
+  expect(reasonOf(letter)).toBe('permanent-error');
+  expect(letter.headers['dlq-error-message']).toBe(
+    'invalid reminder.due.v1: missing or invalid task_id, user_id, title, remind_at, channels',
+  );
+  expect(letter.headers['dlq-consumer-group']).toBe('notification-service');
+  await flowReminderNotification(ctx);
+}
