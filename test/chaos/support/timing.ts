@@ -25,13 +25,17 @@ export async function until(
  * Resolves once `value()` has not changed for `quietMs` (polled every 50 ms), or after `timeoutMs`. Used after the
  * main condition held, to give late duplicates the chance to show up before counting.
  */
-export async function settle(value: () => number, quietMs: number, timeoutMs = quietMs * 10): Promise<void> {
+export async function settle(
+  value: () => number | Promise<number>,
+  quietMs: number,
+  timeoutMs = quietMs * 10,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  let last = value();
+  let last = await value();
   let since = Date.now();
   while (Date.now() < deadline) {
     await sleep(50);
-    const now = value();
+    const now = await value();
     if (now !== last) {
       last = now;
       since = Date.now();
