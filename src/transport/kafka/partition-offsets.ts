@@ -56,11 +56,21 @@ export class PartitionOffsets {
    * re-fetched it after a rebalance while this member kept the partition), which the caller drops.
    */
   receive(offset: bigint, leaderEpoch: number): TrackedOffset | undefined {
-    if (this.#nextOffset !== undefined && offset < this.#nextOffset) return undefined;
-    this.#nextOffset = offset + 1n;
+    if (!this.accepts(offset)) return undefined;
     const tracked: TrackedOffset = { offset, leaderEpoch, acked: false };
-    this.#records.push(tracked);
+    this.track(tracked);
     return tracked;
+  }
+
+  /** Whether a record at `offset` is new (not a re-fetch of one already received). */
+  accepts(offset: bigint): boolean {
+    return this.#nextOffset === undefined || offset >= this.#nextOffset;
+  }
+
+  /** Registers a received record the caller built itself (saves an object per record); see {@link accepts}. */
+  track(tracked: TrackedOffset): void {
+    this.#nextOffset = tracked.offset + 1n;
+    this.#records.push(tracked);
   }
 
   /** Marks a record handled; returns true when this moved the commit point. */

@@ -5,12 +5,11 @@ import {
   type MessagesStream,
 } from '@platformatic/kafka';
 import type { DeliveryHandler, StartPosition, Subscription } from '../types.js';
-import { KafkaDelivery } from './delivery.js';
+import { KafkaDelivery, RESOLVED } from './delivery.js';
 import { type DispatchEntry, Dispatcher } from './dispatcher.js';
 import { toKafkaError } from './errors.js';
 import type { ResolvedKafkaOptions } from './options.js';
 import { PartitionOffsets, type TrackedOffset } from './partition-offsets.js';
-import { fromRecord } from './records.js';
 
 type Record = Message<Buffer, Buffer, Buffer, Buffer>;
 
@@ -22,11 +21,10 @@ interface CommitOffset {
   readonly leaderEpoch: number;
 }
 
-/** A received record on its way through the dispatcher. */
-interface Entry extends DispatchEntry {
+/** A received record on its way through the dispatcher; it is also its own commit tracking entry. */
+interface Entry extends DispatchEntry, TrackedOffset {
   readonly partition: number;
   readonly record: Record;
-  readonly tracked: TrackedOffset;
   attempt: number;
   delivery: KafkaDelivery<Entry> | undefined;
   /** The handler of the current delivery returned (or threw). */
@@ -85,6 +83,8 @@ export class KafkaSubscription implements Subscription {
   readonly #dispatcher: Dispatcher<Entry>;
   readonly #partitions = new Map<number, PartitionOffsets>();
   readonly #inflight = new Set<Entry>();
+  /** Lane names per partition, made once. */
+  readonly #partitionLanes: string[] = [];
   #assigned = new Set<number>();
   #memberId: string | null = null;
   #consumer: Consumer<Buffer, Buffer, Buffer, Buffer> | undefined;
@@ -153,7 +153,9 @@ export class KafkaSubscription implements Subscription {
         fallbackMode: this.#settings.startFrom,
         autocommit: false,
         maxWaitTime: this.#options.consumer.maxWaitTimeMs,
-        maxBytes: this.#options.consumer.maxBytes,
+        ...(this.#options.consumer.maxBytes === undefined
+          ? {}
+          : { maxBytes: this.#options.consumer.maxBytes }),
         sessionTimeout: this.#options.consumer.sessionTimeoutMs,
         heartbeatInterval: this.#options.consumer.heartbeatIntervalMs,
         rebalanceTimeout: this.#options.consumer.rebalanceTimeoutMs,
@@ -207,7 +209,7 @@ export class KafkaSubscription implements Subscription {
       rebalanceTimeout: this.#options.consumer.rebalanceTimeoutMs,
       protocols: [{ name: this.#options.consumer.assignor, version: 1 }],
       maxWaitTime: this.#options.consumer.maxWaitTimeMs,
-      maxBytes: this.#options.consumer.maxBytes,
+      ...(this.#options.consumer.maxBytes === undefined ? {} : { maxBytes: this.#options.consumer.maxBytes }),
     });
     consumer.on('consumer:group:join', (payload) => this.#onJoin(payload));
     consumer.on('consumer:group:rebalance', () => this.#onRebalance());
@@ -261,26 +263,35 @@ export class KafkaSubscription implements Subscription {
       offsets = new PartitionOffsets();
       this.#partitions.set(record.partition, offsets);
     }
-    const tracked = offsets.receive(record.offset, record.leaderEpoch);
-    if (!tracked) return;
+    if (!offsets.accepts(record.offset)) return;
     const entry: Entry = {
       lane: this.#laneOf(record),
       dead: false,
+      offset: record.offset,
+      leaderEpoch: record.leaderEpoch,
+      acked: false,
       partition: record.partition,
       record,
-      tracked,
       attempt: 1,
       delivery: undefined,
       handlerDone: false,
       released: false,
     };
+    offsets.track(entry);
     this.#dispatcher.enqueue(entry);
     this.#updateBackpressure();
   }
 
   #laneOf(record: Record): string | undefined {
     if (!this.#settings.ordered) return undefined;
-    if (this.#settings.orderBy === 'partition') return `${record.partition}`;
+    if (this.#settings.orderBy === 'partition') {
+      let lane = this.#partitionLanes[record.partition];
+      if (lane === undefined) {
+        lane = `${record.partition}`;
+        this.#partitionLanes[record.partition] = lane;
+      }
+      return lane;
+    }
     // A record without key shares a lane with the other keyless records of its partition.
     return record.key === undefined || record.key === null
       ? `${record.partition}\u0000`
@@ -303,12 +314,7 @@ export class KafkaSubscription implements Subscription {
   }
 
   #deliver(entry: Entry): void {
-    const record = entry.record;
-    const delivery = new KafkaDelivery<Entry>(this, entry, this.topic, fromRecord(record), entry.attempt, {
-      partition: record.partition,
-      offset: record.offset.toString(),
-      timestamp: Number(record.timestamp),
-    });
+    const delivery = new KafkaDelivery<Entry>(this, entry, this.topic, entry.record, entry.attempt);
     entry.delivery = delivery;
     entry.handlerDone = false;
     entry.released = false;
@@ -318,10 +324,12 @@ export class KafkaSubscription implements Subscription {
       result = this.#handler(delivery);
     } catch (error) {
       this.#handlerFinished(entry, delivery, error, true);
-      this.#updateBackpressure();
       return;
     }
-    if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
+    if (result === RESOLVED) {
+      // `return delivery.ack()`: settled already, nothing can fail later; skip a promise reaction per record.
+      this.#handlerFinished(entry, delivery, undefined, false);
+    } else if (result !== undefined && typeof (result as Promise<void>).then === 'function') {
       (result as Promise<void>).then(
         () => this.#handlerFinished(entry, delivery, undefined, false),
         (error: unknown) => this.#handlerFinished(entry, delivery, error, true),
@@ -329,7 +337,6 @@ export class KafkaSubscription implements Subscription {
     } else {
       this.#handlerFinished(entry, delivery, undefined, false);
     }
-    this.#updateBackpressure();
   }
 
   #handlerFinished(entry: Entry, delivery: KafkaDelivery<Entry>, _error: unknown, failed: boolean): void {
@@ -357,7 +364,7 @@ export class KafkaSubscription implements Subscription {
     }
     this.#inflight.delete(entry);
     const offsets = this.#partitions.get(entry.partition);
-    const moved = offsets?.ack(entry.tracked) ?? false;
+    const moved = offsets?.ack(entry) ?? false;
     this.#dispatcher.acked(entry);
     if (moved) this.#scheduleCommit();
     this.#notifySettled();
