@@ -21,10 +21,10 @@ import {
 } from '../../src/index.js';
 import { postgresIdempotencyStore } from '../../src/postgres/index.js';
 import { type FcmOptions, fcmClient } from './notify/fcm-client.js';
-import { type FcmStub, startFcmStub } from './notify/fcm-stub.js';
+import { type FcmStub, type StubPush, startFcmStub } from './notify/fcm-stub.js';
 import { createMailer, type MailerOptions, type MailOutcome } from './notify/mailer.js';
 import { recordedChannels, recordNotification } from './notify/notifications-repository.js';
-import { type SmtpSink, startSmtpSink } from './notify/smtp-sink.js';
+import { type SinkMessage, type SmtpSink, startSmtpSink } from './notify/smtp-sink.js';
 import { type Database, openDatabase } from './shared/database.js';
 import {
   type Channel,
@@ -303,11 +303,19 @@ export interface LocalDeliveryEndpoints {
  * ```
  */
 export async function startLocalDeliveryEndpoints(
-  policy: { smtpRetryDelayMs?: number; fcmRetryDelayMs?: number } = {},
+  policy: {
+    smtpRetryDelayMs?: number;
+    fcmRetryDelayMs?: number;
+    onMessage?: (message: SinkMessage) => void;
+    onPush?: (push: StubPush) => void;
+  } = {},
 ): Promise<LocalDeliveryEndpoints> {
-  const sink = await startSmtpSink();
+  const sink = await startSmtpSink(policy.onMessage === undefined ? {} : { onMessage: policy.onMessage });
   const serverKey = 'local-fcm-server-key';
-  const fcm = await startFcmStub({ serverKey }).catch(async (error: unknown) => {
+  const fcm = await startFcmStub({
+    serverKey,
+    ...(policy.onPush === undefined ? {} : { onPush: policy.onPush }),
+  }).catch(async (error: unknown) => {
     await sink.close();
     throw error;
   });

@@ -38,7 +38,7 @@ export interface PlatformOptions {
     Omit<NotificationServiceOptions, 'transport' | 'db' | 'topics' | 'smtp' | 'fcm'>
   >;
   /** Back-off steps of the SMTP and FCM retries, ms (the seed's 5 s and 1 s by default). */
-  readonly delivery?: { readonly smtpRetryDelayMs?: number; readonly fcmRetryDelayMs?: number };
+  readonly delivery?: Parameters<typeof startLocalDeliveryEndpoints>[0];
   /** One logger for all (each service tags its lines); silent by default. */
   readonly logger?: (service: string) => Logger;
 }

@@ -59,6 +59,7 @@ export async function startFcmStub(options: {
   serverKey: string;
   host?: string;
   port?: number;
+  onPush?: (push: StubPush) => void;
 }): Promise<FcmStub> {
   const pushes: StubPush[] = [];
   const expired = new Set<string>();
@@ -99,12 +100,14 @@ export async function startFcmStub(options: {
         answer(404, fcmError(404, 'NOT_FOUND', 'Requested entity was not found.', 'UNREGISTERED'));
         return;
       }
-      pushes.push({
+      const push: StubPush = {
         token: message.token,
         title: String(message.notification?.title ?? ''),
         body: String(message.notification?.body ?? ''),
         data: (message.data ?? {}) as Record<string, string>,
-      });
+      };
+      pushes.push(push);
+      options.onPush?.(push);
       const project = PATH.exec(request.url ?? '')![1];
       answer(200, JSON.stringify({ name: `projects/${project}/messages/${randomUUID()}` }));
     });

@@ -52,7 +52,9 @@ function parseHeaders(raw: string): Record<string, string> {
  * // nodemailer.createTransport({ host: sink.host, port: sink.port, secure: false, ignoreTLS: true })
  * ```
  */
-export async function startSmtpSink(options: { host?: string; port?: number } = {}): Promise<SmtpSink> {
+export async function startSmtpSink(
+  options: { host?: string; port?: number; onMessage?: (message: SinkMessage) => void } = {},
+): Promise<SmtpSink> {
   const messages: SinkMessage[] = [];
   let available = true;
   let refuseCount = 0;
@@ -79,14 +81,16 @@ export async function startSmtpSink(options: { host?: string; port?: number } = 
         const raw = Buffer.concat(chunks).toString('utf8');
         const headers = parseHeaders(raw);
         const from = session.envelope.mailFrom;
-        messages.push({
+        const message: SinkMessage = {
           from: from === false ? '' : from.address,
           to: session.envelope.rcptTo.map((r) => r.address),
           headers,
           subject: headers.subject ?? '',
           raw,
-        });
+        };
+        messages.push(message);
         callback();
+        options.onMessage?.(message);
       });
     },
   });
