@@ -93,6 +93,11 @@ let sink: unknown;
       name: 'raw JSON.stringify + parse, strings only',
       fn: () => (sink = JSON.parse(JSON.stringify(payload))),
     },
+    {
+      // The floor of carrying the same attributes without any check: the envelope object through JSON.
+      name: 'raw JSON of the whole envelope object via bytes (no checks, no headers)',
+      fn: () => (sink = JSON.parse(Buffer.from(JSON.stringify(envelope), 'utf8').toString('utf8'))),
+    },
     { name: 'envelope, kafka binary', fn: () => (sink = kafka.decode(kafka.encode(envelope))) },
     { name: 'envelope, nats binary', fn: () => (sink = nats.decode(nats.encode(envelope))) },
   ]);

@@ -261,3 +261,65 @@ export function gc(): boolean {
   collect();
   return true;
 }
+
+/**
+ * Keeps up to `window` sends in flight (a counter, not a `Promise.race` over a set, which would cost more than
+ * what it drives); resolves once all `n` have settled.
+ */
+export function windowed(n: number, window: number, send: () => Promise<unknown>): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let sent = 0;
+    let settled = 0;
+    let inFlight = 0;
+    const done = (): void => {
+      inFlight--;
+      settled++;
+      if (settled === n) resolve();
+      else pump();
+    };
+    const pump = (): void => {
+      while (inFlight < window && sent < n) {
+        sent++;
+        inFlight++;
+        send().then(done, reject);
+      }
+    };
+    if (n === 0) resolve();
+    else pump();
+  });
+}
+
+/** Counts events (a handler's calls) and lets a bench wait until `n` more have happened. */
+export interface Counter {
+  readonly count: number;
+  tick(): void;
+  /** Resolves once `n` more ticks happened after this call. */
+  until(n: number): Promise<void>;
+}
+
+/** A {@link Counter}. */
+export function counter(): Counter {
+  let count = 0;
+  let goal = Number.POSITIVE_INFINITY;
+  let wake: (() => void) | undefined;
+  return {
+    get count() {
+      return count;
+    },
+    tick() {
+      count++;
+      if (count >= goal && wake !== undefined) {
+        const w = wake;
+        wake = undefined;
+        w();
+      }
+    },
+    until(n: number) {
+      return new Promise<void>((resolve) => {
+        goal = count + n;
+        if (count >= goal) resolve();
+        else wake = resolve;
+      });
+    },
+  };
+}

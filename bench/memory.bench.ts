@@ -15,6 +15,7 @@ import { ServiceBroker } from 'moleculer';
 import { createBus } from '../src/bus/index.js';
 import { memoryTransport } from '../src/transport/memory/index.js';
 import {
+  counter,
   formatBytes,
   formatOps,
   gc,
@@ -26,6 +27,7 @@ import {
   smoke,
   target,
   title,
+  windowed,
 } from './harness.js';
 
 title('In-memory bus (bench/memory.bench.ts)');
@@ -43,52 +45,6 @@ interface Runner {
   close(): Promise<void>;
 }
 
-/** Keeps up to {@link WINDOW} sends in flight; resolves once all `n` have settled. */
-function windowed(n: number, send: () => Promise<unknown>): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    let sent = 0;
-    let settled = 0;
-    let inFlight = 0;
-    const done = (): void => {
-      inFlight--;
-      settled++;
-      if (settled === n) resolve();
-      else pump();
-    };
-    const pump = (): void => {
-      while (inFlight < WINDOW && sent < n) {
-        sent++;
-        inFlight++;
-        send().then(done, reject);
-      }
-    };
-    pump();
-  });
-}
-
-function counter(): { tick(): void; until(n: number): Promise<void> } {
-  let count = 0;
-  let goal = Number.POSITIVE_INFINITY;
-  let resolve: (() => void) | undefined;
-  return {
-    tick() {
-      count++;
-      if (count >= goal && resolve !== undefined) {
-        const r = resolve;
-        resolve = undefined;
-        r();
-      }
-    },
-    until(n: number) {
-      return new Promise<void>((r) => {
-        goal = count + n;
-        if (count >= goal) r();
-        else resolve = r;
-      });
-    },
-  };
-}
-
 async function busRunner(): Promise<Runner> {
   const bus = createBus({ transport: memoryTransport({ partitions: 4 }), source: 'bench' });
   const seen = counter();
@@ -99,7 +55,7 @@ async function busRunner(): Promise<Runner> {
     name: 'switchboard bus (memory transport)',
     async run(n) {
       const done = seen.until(n);
-      await windowed(n, () => bus.publish('task.created.v1', payload));
+      await windowed(n, WINDOW, () => bus.publish('task.created.v1', payload));
       await done;
     },
     close: () => bus.close({ graceMs: 0 }),
@@ -138,7 +94,7 @@ async function moleculerRunner(): Promise<Runner> {
     name: 'moleculer 0.15 local events',
     async run(n) {
       const done = seen.until(n);
-      await windowed(n, () => broker.emit('task.created', payload) as Promise<unknown>);
+      await windowed(n, WINDOW, () => broker.emit('task.created', payload) as Promise<unknown>);
       await done;
     },
     close: () => broker.stop(),

@@ -1,22 +1,31 @@
 /**
- * The NATS transport beside raw nats.js (@nats-io/transport-node + @nats-io/jetstream v3), against the same
- * nats-server in the same run (the one at NATS_URL / 127.0.0.1:4222, else a private one started here).
+ * The NATS transport and the bus over it beside raw nats.js (@nats-io/transport-node + @nats-io/jetstream v3) and
+ * the peers (moleculer over its NATS transporter, NestJS microservices over NATS), against the same nats-server
+ * in the same run (the one at NATS_URL / 127.0.0.1:4222, else a private one started here and stopped at the end).
  *
- * - core pub -> sub, 256 B: 1000 messages published and all received per operation;
- * - request/reply, sequential: p50 and p99 latency;
+ * - core pub -> sub, 256 B: 1000 messages published and all received per operation (transport level);
+ * - events, publish -> handler: raw nats.js with JSON, the bus (envelope, headers, JSON), moleculer and NestJS,
+ *   the same window of sends in flight, until the handler has seen every message;
+ * - request/reply, sequential: p50 and p99 latency, raw, transport, bus, moleculer, NestJS;
  * - JetStream publish, pipelined: 1000 messages in flight per operation (raw: Promise.all of js.publish);
- * - JetStream consume with ack: a stream prefilled once, each round a fresh durable consumer reads all of it.
+ * - JetStream consume with ack: a stream prefilled once, each round a fresh durable consumer reads all of it;
+ * - scaling of core pub -> sub against messages in flight and payload size (bench/nats-scaling.ts);
+ * - heap per message after a million messages through the bus over core NATS.
  *
- * Targets: >= 0.8x raw throughput, <= 1.2x raw p50 latency. Moleculer's NATS transporter is left out: it
- * requires the `nats` v2 package, which this project does not install.
+ * Targets: >= 0.8x raw throughput, <= 1.2x raw p50 latency, >= 2x moleculer and NestJS.
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, nuid } from '@nats-io/transport-node';
 import { findOrStartNatsServer } from '../scripts/nats/server.js';
+import { type Bus, createBus } from '../src/bus/index.js';
 import type { WireMessage } from '../src/envelope/types.js';
 import { natsTransport } from '../src/transport/nats/index.js';
 import {
+  counter,
+  formatBytes,
   formatOps,
+  ratio as formatRatio,
+  gc,
   latencyScenario,
   note,
   onCleanup,
@@ -26,11 +35,18 @@ import {
   table,
   target,
   title,
+  windowed,
 } from './harness.js';
+import { natsScaling } from './nats-scaling.js';
+import { moleculerOverNats, nestOverNats, type Peer } from './peers.js';
 
 title('NATS (bench/nats.bench.ts)');
 
 const BATCH = 1000;
+/** Events per operation, and sends in flight, in the events scenario. */
+const EVENTS = 2000;
+const WINDOW = 256;
+const event = { taskId: 't-123', userId: 'u-42', title: 'Water the plants', priority: 2, tags: ['home'] };
 const payload = new Uint8Array(256).fill(0x61);
 const run = nuid.next().slice(-8);
 const streamPrefix = `SWBBENCH${run}_`;
@@ -128,7 +144,120 @@ async function corePubSub(url: string): Promise<void> {
   }
 }
 
-async function requestReply(url: string): Promise<void> {
+/** Two buses over core NATS, one publishing and one subscribed to `task.created.v1` (and answering `echo.v1`). */
+async function busPair(url: string, onEvent: () => void) {
+  const routes = { 'task.created.v1': `bench.events.${run}`, 'echo.v1': `bench-echo-${run}` };
+  const publisher = createBus({
+    transport: natsTransport({ servers: url, mode: 'core' }),
+    source: 'bench-pub',
+    routes,
+  });
+  const consumer = createBus({
+    transport: natsTransport({ servers: url, mode: 'core' }),
+    source: 'bench-sub',
+    routes,
+  });
+  await consumer.subscribe('task.created.v1', () => onEvent(), { concurrency: WINDOW, ordered: false });
+  await consumer.respond('echo.v1', (request) => request.data);
+  await publisher.transport.connect();
+  return {
+    publisher,
+    close: async () => {
+      await Promise.all([publisher.close({ graceMs: 0 }), consumer.close({ graceMs: 0 })]);
+    },
+  };
+}
+
+async function events(url: string): Promise<void> {
+  const rawPub = await connect({ servers: url });
+  const rawSub = await connect({ servers: url });
+  onCleanup(() => Promise.all([rawPub.close(), rawSub.close()]));
+  const rawSubject = `bench.rawevents.${run}`;
+  const rawSeen = counter();
+  const utf8 = new TextDecoder();
+  const encoder = new TextEncoder();
+  rawSub.subscribe(rawSubject, {
+    callback: (_e, m) => {
+      JSON.parse(utf8.decode(m.data));
+      rawSeen.tick();
+    },
+  });
+  await rawSub.flush();
+  const busSeen = counter();
+  const buses = await busPair(url, () => busSeen.tick());
+  onCleanup(buses.close);
+  const peers: { peer: Peer; seen: ReturnType<typeof counter> }[] = [];
+  for (const make of [moleculerOverNats, nestOverNats]) {
+    const seen = counter();
+    try {
+      const peer = await make(url, () => seen.tick(), run);
+      onCleanup(() => peer.close());
+      peers.push({ peer, seen });
+    } catch (error) {
+      note(`peer left out: ${make.name}: ${String(error)}`);
+    }
+  }
+  // Core subscriptions are live once one message has gone through.
+  let done = busSeen.until(1);
+  await buses.publisher.publish('task.created.v1', event);
+  await done;
+  const results = await scenario(
+    `events over core NATS, publish -> handler, ${EVENTS} per op, ${WINDOW} in flight`,
+    [
+      {
+        name: 'raw nats.js publish (JSON) + subscribe',
+        anchor: true,
+        fn: async () => {
+          const handled = rawSeen.until(EVENTS);
+          for (let i = 0; i < EVENTS; i++) rawPub.publish(rawSubject, encoder.encode(JSON.stringify(event)));
+          await handled;
+        },
+      },
+      {
+        name: 'switchboard bus (envelope) publish + subscribe',
+        fn: async () => {
+          const handled = busSeen.until(EVENTS);
+          await windowed(EVENTS, WINDOW, () => buses.publisher.publish('task.created.v1', event));
+          await handled;
+        },
+      },
+      ...peers.map(({ peer, seen }) => ({
+        name: peer.name,
+        anchor: true,
+        fn: async () => {
+          const handled = seen.until(EVENTS);
+          await windowed(EVENTS, WINDOW, () => peer.emit(event));
+          await handled;
+        },
+      })),
+    ],
+    { unitsPerOp: EVENTS },
+  );
+  const ours = results[1]!;
+  target(
+    'bus events over NATS >= 0.8x raw nats.js',
+    ours.ratioToAnchor >= 0.8,
+    `${formatRatio(ours.opsPerSec, results[0]!.opsPerSec)}; ${formatOps(ours.unitsPerSec)} vs ${formatOps(results[0]!.unitsPerSec)} msg/s`,
+  );
+  for (const peer of results.slice(2)) {
+    target(
+      `bus events over NATS >= 2x ${peer.name}`,
+      ours.opsPerSec >= 2 * peer.opsPerSec,
+      `${formatRatio(ours.opsPerSec, peer.opsPerSec)}; ${formatOps(peer.unitsPerSec)} msg/s`,
+    );
+  }
+  await requestReply(
+    url,
+    buses.publisher,
+    peers.map((p) => p.peer),
+  );
+  done = busSeen.until(1);
+  await buses.publisher.publish('task.created.v1', event);
+  await done;
+  await heapPerMessage(buses.publisher, busSeen);
+}
+
+async function requestReply(url: string, bus: Bus, peers: Peer[]): Promise<void> {
   const raw = await connect({ servers: url });
   const rawSubject = `bench.rr.${run}`;
   raw.subscribe(rawSubject, {
@@ -142,19 +271,73 @@ async function requestReply(url: string): Promise<void> {
   await transport.respond(topic, async (request) => ({ headers: {}, body: request.body }));
   const request: WireMessage = { headers: {}, body: payload };
   try {
-    const [rawStats, ours] = await latencyScenario('request/reply, sequential, 256 B', [
-      {
-        name: 'raw nats.js request',
-        anchor: true,
-        fn: () => raw.request(rawSubject, payload, { timeout: 5000 }),
-      },
-      { name: 'switchboard request', fn: () => transport.request(topic, request, { timeoutMs: 5000 }) },
-    ]);
-    const ratio = (ours?.p50 ?? 0) / (rawStats?.p50 ?? 1);
-    target('request/reply p50 <= 1.2x raw', ratio <= 1.2, `${ratio.toFixed(2)}x raw p50`);
+    const results = await latencyScenario(
+      'request/reply, sequential, 256 B (bus and peers: a small JSON object)',
+      [
+        {
+          name: 'raw nats.js request',
+          anchor: true,
+          fn: () => raw.request(rawSubject, payload, { timeout: 5000 }),
+        },
+        {
+          name: 'switchboard transport.request',
+          fn: () => transport.request(topic, request, { timeoutMs: 5000 }),
+        },
+        {
+          name: 'switchboard bus.request (envelope)',
+          fn: () => bus.request('echo.v1', event, { timeoutMs: 5000 }),
+        },
+        ...peers.map((peer) => ({ name: peer.name, fn: () => peer.request(event) })),
+      ],
+    );
+    const [rawStats, ours, viaBus] = results as [
+      (typeof results)[0],
+      (typeof results)[0],
+      (typeof results)[0],
+    ];
+    target(
+      'transport request/reply p50 <= 1.2x raw',
+      ours.p50 <= 1.2 * rawStats.p50,
+      `${formatRatio(ours.p50, rawStats.p50)} raw p50`,
+    );
+    target(
+      'bus request/reply p50 <= 1.2x raw',
+      viaBus.p50 <= 1.2 * rawStats.p50,
+      `${formatRatio(viaBus.p50, rawStats.p50)} raw p50 (the bus adds the envelope both ways)`,
+    );
+    for (const peer of results.slice(3)) {
+      target(
+        `bus requests/s >= 2x ${peer.name}`,
+        viaBus.opsPerSec >= 2 * peer.opsPerSec,
+        `${formatRatio(viaBus.opsPerSec, peer.opsPerSec)}; p50 ${viaBus.p50.toFixed(0)} vs ${peer.p50.toFixed(0)} µs`,
+      );
+    }
   } finally {
     await Promise.all([transport.close(), raw.close()]);
   }
+}
+
+/** Heap growth per message across a million messages through the bus over core NATS (should be about zero). */
+async function heapPerMessage(bus: Bus, seen: ReturnType<typeof counter>): Promise<void> {
+  if (!gc()) return;
+  const total = smoke ? 10_000 : 1_000_000;
+  const send = async (n: number) => {
+    const handled = seen.until(n);
+    await windowed(n, WINDOW, () => bus.publish('task.created.v1', event));
+    await handled;
+  };
+  await send(10_000);
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const started = performance.now();
+  await send(total);
+  const seconds = (performance.now() - started) / 1000;
+  gc();
+  const after = process.memoryUsage().heapUsed;
+  note(
+    `heap after ${total.toLocaleString('en')} messages through the bus over core NATS (${formatOps(total / seconds)} msg/s): ` +
+      `${formatBytes(after - before)} growth, ${((after - before) / total).toFixed(2)} bytes per message`,
+  );
 }
 
 async function jetStreamPublish(url: string, nc: NatsConnection): Promise<void> {
@@ -279,20 +462,23 @@ async function jetStreamConsume(url: string, nc: NatsConnection): Promise<void> 
 
 async function main(): Promise<void> {
   const server = await findOrStartNatsServer();
+  onCleanup(() => server.stop());
   const admin = await connect({ servers: server.url });
-  try {
-    note(`nats-server: ${server.url}${server.owned ? ' (started for this run)' : ''}`);
-    await corePubSub(server.url);
-    await requestReply(server.url);
-    await jetStreamPublish(server.url, admin);
-    await jetStreamConsume(server.url, admin);
-  } finally {
+  onCleanup(async () => {
     const jsm = await jetstreamManager(admin);
     for await (const name of jsm.streams.names())
       if (name.startsWith(streamPrefix)) await jsm.streams.delete(name);
     await admin.close();
-    await server.stop();
-  }
+  });
+  note(`nats-server: ${server.url}${server.owned ? ' (started for this run)' : ''}`);
+  await corePubSub(server.url);
+  await events(server.url);
+  await jetStreamPublish(server.url, admin);
+  await jetStreamConsume(server.url, admin);
+  await natsScaling(server.url, run);
+  note(
+    'NestJS over Kafka is measured in bench/kafka.bench.ts when it lands there; kafka.bench.ts owns the broker.',
+  );
 }
 
 await runMain(main);
