@@ -11,7 +11,7 @@
 import type { Msg, NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { SwitchboardError } from '../../errors.js';
 import { BaseSubscription, type BaseSubscriptionOptions, type Inbound } from './base-subscription.js';
-import { fromNatsHeaders } from './headers.js';
+import { wireHeadersOf } from './headers.js';
 import { keyFromSubject } from './subjects.js';
 
 /** Options of a {@link CoreSubscription}. */
@@ -72,7 +72,7 @@ export class CoreSubscription extends BaseSubscription<null> {
       return;
     }
     this.accept({
-      message: { key: keyFromSubject(msg.subject), headers: fromNatsHeaders(msg.headers), body: msg.data },
+      message: { key: keyFromSubject(msg.subject), headers: wireHeadersOf(msg), body: msg.data },
       attempt: 1,
       coordinates: { subject: msg.subject },
       raw: null,

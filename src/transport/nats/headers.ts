@@ -44,13 +44,77 @@ export function toNatsHeaders(wire: WireHeaders): MsgHdrs | undefined {
     if (PADDED.test(value)) {
       encoded ??= [];
       encoded.push(name);
-      result.append(name, encodeURIComponent(value));
+      put(result, name, encodeURIComponent(value));
     } else {
-      result.append(name, value);
+      put(result, name, value);
     }
   }
   if (encoded !== undefined) result?.set(ENCODED_HEADERS_HEADER, encoded.join(','));
   return result;
+}
+
+/**
+ * Appends one header that passed the checks above. nats.js's `append` canonicalises the name, scans every key
+ * already set and tests the value again on each call (quadratic in the header count, and most of the cost of a
+ * publish); names here are unique and already checked, so the value list is set directly when the headers
+ * object has the map nats.js keeps them in.
+ */
+function put(hdrs: MsgHdrs, name: string, value: string): void {
+  const map = (hdrs as unknown as { headers?: unknown }).headers;
+  if (map instanceof Map) map.set(name, [value]);
+  else hdrs.append(name, value);
+}
+
+/** What a received nats.js message keeps internally: its raw bytes and where the headers end. */
+interface RawMsg {
+  readonly _msg?: { readonly hdr?: number };
+  readonly _rdata?: Uint8Array;
+}
+
+const utf8 = new TextDecoder();
+const BAD_HEADER_LINE = /[\r\n]/;
+
+/**
+ * The wire headers of a received message. Reads them from the message's raw header block when nats.js exposes
+ * it (one pass, no `MsgHdrs` built: its decoder appends header by header, quadratic in the count); falls back to
+ * {@link fromNatsHeaders} on anything unusual, so both paths give the same result.
+ */
+export function wireHeadersOf(message: { readonly headers?: MsgHdrs | undefined }): WireHeaders {
+  const raw = ((message as { msg?: RawMsg }).msg ?? message) as RawMsg;
+  const end = raw._msg?.hdr;
+  const data = raw._rdata;
+  if (typeof end !== 'number' || !(data instanceof Uint8Array)) return fromNatsHeaders(message.headers);
+  if (end < 0) return {};
+  const lines = utf8.decode(data.subarray(0, end)).split('\r\n');
+  const wire: WireHeaders = {};
+  let encoded = '';
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line === '') continue;
+    const colon = line.indexOf(':');
+    if (colon < 0) continue;
+    const name = line.slice(0, colon);
+    if (name === '' || BAD_NAME.test(name) || BAD_HEADER_LINE.test(line))
+      return fromNatsHeaders(message.headers);
+    if (name === ENCODED_HEADERS_HEADER) {
+      encoded ||= line.slice(colon + 1).trim();
+      continue;
+    }
+    if (name.startsWith('Nats-') || Object.hasOwn(wire, name)) continue;
+    define(wire, name, line.slice(colon + 1).trim());
+  }
+  if (encoded !== '') decodeListed(wire, encoded);
+  return wire;
+}
+
+function define(wire: WireHeaders, name: string, value: string): void {
+  // A header called __proto__ must stay an ordinary own property: defineProperty for it (the only accessor on
+  // Object.prototype), plain assignment for the rest (defineProperty on every header made the object slow).
+  if (name === '__proto__') {
+    Object.defineProperty(wire, name, { value, enumerable: true, writable: true, configurable: true });
+  } else {
+    (wire as Record<string, string>)[name] = value;
+  }
 }
 
 /** Reads NATS headers back into wire headers. */
@@ -60,16 +124,15 @@ export function fromNatsHeaders(hdrs: MsgHdrs | undefined): WireHeaders {
   for (const [name, values] of hdrs) {
     if (name.startsWith('Nats-') || name === ENCODED_HEADERS_HEADER) continue;
     const first = values[0];
-    if (first !== undefined && !Object.hasOwn(wire, name)) {
-      Object.defineProperty(wire, name, {
-        value: first,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
+    if (first !== undefined && !Object.hasOwn(wire, name)) define(wire, name, first);
   }
   const encoded = hdrs.get(ENCODED_HEADERS_HEADER);
+  decodeListed(wire, encoded);
+  return wire;
+}
+
+/** Percent-decodes the values listed in `swb-encoded-headers`. */
+function decodeListed(wire: WireHeaders, encoded: string): void {
   if (encoded !== '') {
     for (const name of encoded.split(',')) {
       const value = wire[name];
@@ -85,5 +148,4 @@ export function fromNatsHeaders(hdrs: MsgHdrs | undefined): WireHeaders {
       }
     }
   }
-  return wire;
 }

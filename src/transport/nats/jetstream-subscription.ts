@@ -29,7 +29,7 @@ import {
 } from '@nats-io/transport-node';
 import { BaseSubscription, type BaseSubscriptionOptions, type Inbound } from './base-subscription.js';
 import { isNotFound } from './errors.js';
-import { fromNatsHeaders } from './headers.js';
+import { wireHeadersOf } from './headers.js';
 import { keyFromSubject } from './subjects.js';
 
 const MS_TO_NS = 1_000_000;
@@ -274,7 +274,7 @@ export class JetStreamSubscription extends BaseSubscription<Msg> {
       break;
     }
     const item: Inbound<Msg> = {
-      message: { key: keyFromSubject(msg.subject), headers: fromNatsHeaders(msg.headers), body: msg.data },
+      message: { key: keyFromSubject(msg.subject), headers: wireHeadersOf(msg), body: msg.data },
       attempt: info.deliveryCount,
       coordinates: {
         stream: info.stream,

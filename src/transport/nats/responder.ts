@@ -10,7 +10,7 @@ import type { Msg, NatsConnection, Subscription as NatsSubscription } from '@nat
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { isSwitchboardError, SwitchboardError } from '../../errors.js';
 import type { Subscription, WireResponder } from '../../transport/types.js';
-import { fromNatsHeaders, toNatsHeaders } from './headers.js';
+import { toNatsHeaders, wireHeadersOf } from './headers.js';
 import { keyFromSubject } from './subjects.js';
 
 /**
@@ -72,7 +72,7 @@ export class ResponderSubscription implements Subscription {
     this.inFlight.add(controller);
     try {
       const reply = await this.options.responder(
-        { key: keyFromSubject(msg.subject), headers: fromNatsHeaders(msg.headers), body: msg.data },
+        { key: keyFromSubject(msg.subject), headers: wireHeadersOf(msg), body: msg.data },
         controller.signal,
       );
       if (controller.signal.aborted) return;

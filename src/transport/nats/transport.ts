@@ -34,7 +34,7 @@ import type {
 import type { BaseSubscription } from './base-subscription.js';
 import { CoreSubscription } from './core-subscription.js';
 import { isClosedConnection, isNoResponders, isNotFound, isTimeout, wrapNatsError } from './errors.js';
-import { fromNatsHeaders, toNatsHeaders } from './headers.js';
+import { toNatsHeaders, wireHeadersOf } from './headers.js';
 import { JetStreamSubscription } from './jetstream-subscription.js';
 import {
   connectionOptionsOf,
@@ -658,7 +658,7 @@ export class NatsTransport implements Transport, RequestReplyTransport, TopicPro
         details: { topic, remoteCode },
       });
     }
-    return { headers: fromNatsHeaders(reply.headers), body: reply.data };
+    return { headers: wireHeadersOf(reply), body: reply.data };
   }
 
   async respond(

@@ -1,0 +1,73 @@
+import { type Msg, headers as natsHeaders } from '@nats-io/transport-node';
+import fc from 'fast-check';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { fromNatsHeaders, toNatsHeaders, wireHeadersOf } from '../../../src/transport/nats/headers.js';
+import { describeNats, rawConnection, uniqueName } from '../../support/nats-helpers.js';
+
+type Connection = Awaited<ReturnType<typeof rawConnection>>;
+type Received = Msg;
+
+// wireHeadersOf reads a received message's raw header block instead of nats.js's MsgHdrs; these tests hold it to
+// the same result as the MsgHdrs path on real messages from a server.
+describeNats('NATS headers: raw fast path', () => {
+  let connection: Connection;
+  beforeAll(async () => {
+    connection = await rawConnection();
+  });
+  afterAll(async () => {
+    await connection.close();
+  });
+
+  async function roundTrip(build: () => ReturnType<typeof natsHeaders> | undefined): Promise<Received> {
+    const subject = uniqueName('hdr');
+    const received = new Promise<Received>((resolve) => {
+      connection.subscribe(subject, { max: 1, callback: (_e, m) => resolve(m) });
+    });
+    await connection.flush();
+    const hdrs = build();
+    connection.publish(subject, new Uint8Array([1]), hdrs === undefined ? {} : { headers: hdrs });
+    return received;
+  }
+
+  it('gives what the MsgHdrs path gives for any header set Switchboard writes', async () => {
+    const name = fc.stringMatching(/^[a-z][a-z0-9_-]{0,20}$/);
+    const value = fc.string({ minLength: 1, maxLength: 40 }).filter((v) => !/[\r\n\0]/.test(v));
+    await fc.assert(
+      fc.asyncProperty(fc.dictionary(name, value, { maxKeys: 12 }), async (wire) => {
+        const message = await roundTrip(() => toNatsHeaders(wire));
+        const fast = wireHeadersOf(message);
+        expect(fast).toEqual(fromNatsHeaders(message.headers));
+        expect(fast).toEqual(wire);
+      }),
+      { numRuns: 40 },
+    );
+  });
+
+  it('keeps the first of repeated headers, drops Nats- headers and keeps __proto__ an own property', async () => {
+    const message = await roundTrip(() => {
+      const h = natsHeaders();
+      h.append('ce-type', 'a.v1');
+      h.append('ce-type', 'b.v1');
+      h.append('Nats-Msg-Id', 'x');
+      h.append('__proto__', 'polluted');
+      h.append('padded', '  kept?  ');
+      return h;
+    });
+    const fast = wireHeadersOf(message);
+    expect(fast).toEqual(fromNatsHeaders(message.headers));
+    expect(fast['ce-type']).toBe('a.v1');
+    expect(Object.hasOwn(fast, 'Nats-Msg-Id')).toBe(false);
+    expect(Object.hasOwn(fast, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(fast)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('returns no headers for a message without any, and falls back without nats.js internals', async () => {
+    const message = await roundTrip(() => undefined);
+    expect(wireHeadersOf(message)).toEqual({});
+    const h = natsHeaders();
+    h.append('ce-id', '1');
+    expect(wireHeadersOf({ headers: h })).toEqual({ 'ce-id': '1' });
+    expect(wireHeadersOf({ headers: undefined })).toEqual({});
+  });
+});
