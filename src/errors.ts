@@ -53,6 +53,9 @@ export const ERROR_CODES = [
   'SWB_DECRYPT_FAILED',
   'SWB_REPLAY_DETECTED',
   'SWB_STALE_MESSAGE',
+  // sagas
+  'SWB_SAGA_NOT_FOUND',
+  'SWB_COMPENSATION_FAILED',
 ] as const;
 
 /** One of {@link ERROR_CODES}. */
