@@ -104,35 +104,39 @@ async function corePubSub(url: string): Promise<void> {
     body: payload,
   }));
   try {
-    const results = await scenario(`core NATS pub -> sub, 256 B (${BATCH} messages per op)`, [
-      {
-        name: 'raw nats.js publish + subscribe',
-        anchor: true,
-        fn: async () => {
-          const goal = rawSeen.count + BATCH;
-          for (let i = 0; i < BATCH; i++) rawPub.publish(`${rawSubject}.k`, payload);
-          await rawSeen.until(goal);
+    const results = await scenario(
+      `core NATS pub -> sub, 256 B, transport level, ${BATCH} messages per op`,
+      [
+        {
+          name: 'raw nats.js publish + subscribe',
+          anchor: true,
+          fn: async () => {
+            const goal = rawSeen.count + BATCH;
+            for (let i = 0; i < BATCH; i++) rawPub.publish(`${rawSubject}.k`, payload);
+            await rawSeen.until(goal);
+          },
         },
-      },
-      {
-        name: 'switchboard publishBatch + subscribe',
-        fn: async () => {
-          const goal = seen.count + BATCH;
-          await pub.publishBatch(topic, messages);
-          await seen.until(goal);
+        {
+          name: 'switchboard publishBatch + subscribe',
+          fn: async () => {
+            const goal = seen.count + BATCH;
+            await pub.publishBatch(topic, messages);
+            await seen.until(goal);
+          },
         },
-      },
-      {
-        name: 'switchboard publish x1000 (not awaited one by one) + subscribe',
-        fn: async () => {
-          const goal = seen.count + BATCH;
-          const pending: Promise<unknown>[] = [];
-          for (const m of messages) pending.push(pub.publish(topic, m));
-          await Promise.all(pending);
-          await seen.until(goal);
+        {
+          name: 'switchboard publish x1000 (not awaited one by one) + subscribe',
+          fn: async () => {
+            const goal = seen.count + BATCH;
+            const pending: Promise<unknown>[] = [];
+            for (const m of messages) pending.push(pub.publish(topic, m));
+            await Promise.all(pending);
+            await seen.until(goal);
+          },
         },
-      },
-    ]);
+      ],
+      { unitsPerOp: BATCH },
+    );
     const ratio = results[1]?.ratioToAnchor ?? 0;
     target(
       'core pub -> sub >= 0.8x raw',
@@ -358,17 +362,21 @@ async function jetStreamPublish(url: string, nc: NatsConnection): Promise<void> 
     body: payload,
   }));
   try {
-    const results = await scenario(`JetStream publish, pipelined (${BATCH} in flight per op)`, [
-      {
-        name: 'raw js.publish x1000 then Promise.all',
-        anchor: true,
-        fn: () =>
-          Promise.all(
-            Array.from({ length: BATCH }, (_, i) => js.publish(`bench.jsraw.${run}.k${i % 16}`, payload)),
-          ),
-      },
-      { name: 'switchboard publishBatch', fn: () => transport.publishBatch(topic, messages) },
-    ]);
+    const results = await scenario(
+      `JetStream publish, pipelined (${BATCH} in flight per op)`,
+      [
+        {
+          name: 'raw js.publish x1000 then Promise.all',
+          anchor: true,
+          fn: () =>
+            Promise.all(
+              Array.from({ length: BATCH }, (_, i) => js.publish(`bench.jsraw.${run}.k${i % 16}`, payload)),
+            ),
+        },
+        { name: 'switchboard publishBatch', fn: () => transport.publishBatch(topic, messages) },
+      ],
+      { unitsPerOp: BATCH },
+    );
     const ratio = results[1]?.ratioToAnchor ?? 0;
     target(
       'JetStream publish >= 0.8x raw',

@@ -652,13 +652,15 @@ export class NatsTransport implements Transport, RequestReplyTransport, TopicPro
       }
       throw wrapNatsError(error, 'SWB_TRANSPORT_UNAVAILABLE', 'NATS request failed', { topic });
     }
-    const remoteCode = reply.headers?.get(ERROR_CODE_HEADER);
+    // Read once from the raw header block: reply.headers would build nats.js's MsgHdrs just for this lookup.
+    const headers = wireHeadersOf(reply);
+    const remoteCode = Object.hasOwn(headers, ERROR_CODE_HEADER) ? headers[ERROR_CODE_HEADER] : undefined;
     if (remoteCode !== undefined && remoteCode !== '') {
       throw new SwitchboardError('SWB_REMOTE_ERROR', 'the responder failed', {
         details: { topic, remoteCode },
       });
     }
-    return { headers: wireHeadersOf(reply), body: reply.data };
+    return { headers, body: reply.data };
   }
 
   async respond(
