@@ -78,6 +78,7 @@ export function isSemver(value: string): boolean {
 
 /** Tells whether a media type is JSON (`application/json`, `text/json`, `...+json`, parameters allowed). */
 export function isJsonMediaType(mediaType: string): boolean {
+  if (mediaType === 'application/json') return true; // nearly every message: skip the parse below
   const essence = mediaEssence(mediaType);
   return essence === 'application/json' || essence === 'text/json' || essence.endsWith('+json');
 }

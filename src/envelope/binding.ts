@@ -423,12 +423,13 @@ function pickCodec(
   if (resolved !== undefined) return resolved;
   const contentType = context.datacontenttype;
   const json = isJsonMediaType(contentType);
-  const essence = mediaEssence(contentType);
+  // The essence is parsed only off the JSON path: JSON is nearly every message.
+  const essence = json ? undefined : mediaEssence(contentType);
   for (const codec of codecs) {
     if (json ? isJsonCodec(codec) : mediaEssence(codec.contentType) === essence) return codec;
   }
   throw failure('SWB_UNSUPPORTED_CONTENT_TYPE', 'no codec for the data content type', {
-    contentType: essence.slice(0, 100),
+    contentType: (essence ?? mediaEssence(contentType)).slice(0, 100),
     type: context.type,
   });
 }
