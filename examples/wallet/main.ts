@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { connectWalletClient } from './client.js';
 import { Money } from './money.js';
 import { startMonolith } from './monolith.js';
+import { deleteNatsStreams } from './nats-cleanup.js';
 import { spawnWalletServices } from './processes.js';
 import { deploymentFromEnv, natsDeployment, settingsFromEnv, settingsToEnv } from './runtime.js';
 import { runWalletScenario } from './scenario.js';
@@ -21,20 +22,36 @@ let deployment = deploymentFromEnv(process.env);
 
 if (kind === 'nats') {
   const natsUrl = process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
-  // A fresh prefix per run, so a second run does not read the first one's streams.
-  const topicPrefix = process.env.TOPIC_PREFIX ?? `wallet-${randomUUID().slice(0, 8)}-`;
-  deployment = natsDeployment({ natsUrl, topicPrefix });
+  // Fresh prefixes per run, so a second run does not read the first one's streams; they are deleted at the end.
+  const run = randomUUID().slice(0, 8);
+  const topicPrefix = process.env.TOPIC_PREFIX ?? `wallet-${run}-`;
+  const streamPrefix = process.env.STREAM_PREFIX ?? `SWB_WALLET_${run}_`;
+  deployment = natsDeployment({ natsUrl, topicPrefix, streamPrefix });
   console.log(`starting the wallet, transaction and provider services as separate processes on ${natsUrl}`);
   const services = await spawnWalletServices({
-    env: { TRANSPORT: 'nats', NATS_URL: natsUrl, TOPIC_PREFIX: topicPrefix, ...settingsToEnv(settings) },
+    env: {
+      TRANSPORT: 'nats',
+      NATS_URL: natsUrl,
+      TOPIC_PREFIX: topicPrefix,
+      STREAM_PREFIX: streamPrefix,
+      ...settingsToEnv(settings),
+    },
   });
   console.log(`  pids: ${JSON.stringify(services.pids)}`);
-  stop = () => services.stop();
+  stop = async () => {
+    await services.stop();
+    if (process.env.STREAM_PREFIX === undefined) await deleteNatsStreams(natsUrl, streamPrefix);
+  };
 } else {
   console.log('starting the wallet, transaction and provider services as a modular monolith (in-memory bus)');
   const monolith = await startMonolith({ deployment, settings });
   stop = () => monolith.close();
 }
+
+// Ctrl-C stops the services (and deletes the run's streams) before exiting.
+process.once('SIGINT', () => {
+  void stop().finally(() => process.exit(130));
+});
 
 const client = await connectWalletClient({ deployment });
 try {

@@ -54,8 +54,9 @@ export async function spawnWalletServices(options: SpawnOptions): Promise<Servic
           ['--import', 'tsx', fileURLToPath(new URL(ENTRY[service], import.meta.url))],
           {
             cwd: fileURLToPath(new URL('../..', import.meta.url)),
-            env: { ...process.env, ...options.env },
-            stdio: ['ignore', 'pipe', 'pipe'],
+            env: { ...process.env, ...options.env, EXIT_WITH_PARENT: '1' },
+            // The child reads its stdin only to notice when this process is gone.
+            stdio: ['pipe', 'pipe', 'pipe'],
           },
         );
         children.set(service, child);

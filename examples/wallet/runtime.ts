@@ -224,4 +224,9 @@ export function onShutdown(stop: () => Promise<void>): void {
   };
   process.once('SIGINT', handler);
   process.once('SIGTERM', handler);
+  // Started by a parent that may die without stopping us (spawnWalletServices): its end closes our stdin.
+  if (process.env.EXIT_WITH_PARENT === '1') {
+    process.stdin.once('close', handler);
+    process.stdin.resume();
+  }
 }
