@@ -44,13 +44,13 @@ export async function publishUntilAcknowledged(
 
 /**
  * Runs `publishers` concurrent loops that together publish `total` messages (ids `<prefix>-<n>`), each retried
- * until acknowledged.
+ * until acknowledged, each loop pausing `pauseMs` between messages when given.
  */
 export async function publishConcurrently(
   bus: Bus,
   ledger: Ledger,
   type: string,
-  options: { total: number; publishers: number; prefix: string; retryDelayMs?: number },
+  options: { total: number; publishers: number; prefix: string; retryDelayMs?: number; pauseMs?: number },
 ): Promise<void> {
   let next = 0;
   await Promise.all(
