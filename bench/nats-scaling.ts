@@ -39,16 +39,41 @@ async function closedLoop(loop: Loop, total: number, inFlight: number, size: num
     loop.send(i, body);
   };
   const started = performance.now();
-  await new Promise<void>((resolve) => {
+  await new Promise<void>((resolve, reject) => {
+    // Core NATS is at most once: a lost message would stall the loop for good, so a stall fails the bench.
+    let lastReceived = -1;
+    const watchdog = setInterval(() => {
+      if (received === lastReceived) {
+        clearInterval(watchdog);
+        reject(new Error(`closed loop stalled at ${received}/${total} (${size} B, ${inFlight} in flight)`));
+      }
+      lastReceived = received;
+    }, 5_000);
     loop.onReceive = (i) => {
       latencies[received] = (performance.now() - sentAt[i]!) * 1000;
       received++;
-      if (received === total) resolve();
-      else if (next < total) sendNext();
+      if (received === total) {
+        clearInterval(watchdog);
+        resolve();
+      } else if (next < total) sendNext();
     };
     for (let k = 0; k < inFlight && next < total; k++) sendNext();
   });
   return { rate: (total * 1000) / (performance.now() - started), latencies };
+}
+
+/** Sends probes until one comes back: a core subscription only receives once the server has registered it. */
+async function live(loop: Loop): Promise<void> {
+  let arrived = false;
+  loop.onReceive = () => {
+    arrived = true;
+  };
+  const body = new Uint8Array(64);
+  for (let tries = 0; !arrived; tries++) {
+    if (tries > 200) throw new Error('the scaling subscription never received a probe');
+    loop.send(0, body);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }
 
 async function rawLoop(url: string, subject: string): Promise<Loop> {
@@ -95,8 +120,10 @@ async function switchboardLoop(url: string, topic: string): Promise<Loop> {
 export async function natsScaling(url: string, run: string): Promise<void> {
   const raw = await rawLoop(url, `bench.scale.raw.${run}`);
   const ours = await switchboardLoop(url, `bench.scale.swb.${run}`);
-  // The core subscription is live once a message goes through.
-  await closedLoop(ours, 10, 1, 64);
+  await live(raw);
+  await live(ours);
+  // Probes still on their way land here, not in the first measured loop.
+  await new Promise((resolve) => setTimeout(resolve, 100));
   const rounds = smoke ? 1 : 3;
   const rows: string[][] = [];
   try {

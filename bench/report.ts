@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { renderTable } from './markdown.js';
 
 /** A Markdown table: a title, optional anchor names, column headers and rows of already formatted cells. */
 export interface TableSection {
@@ -108,20 +109,6 @@ export function note(text: string): void {
 export function target(description: string, met: boolean, detail: string): void {
   report.sections.push({ kind: 'target', description, met, detail });
   console.log(`target: ${description}: ${met ? 'MET' : 'MISSED'} (${detail})`);
-}
-
-/** A table as Markdown, with its title as a level-3 heading. */
-export function renderTable(t: TableSection): string {
-  const align = t.columns.map((_, i) => (t.numeric.includes(i) ? '---:' : '---'));
-  const lines = [`### ${t.title}`];
-  if (t.anchors.length > 0) lines.push('', `anchor: ${t.anchors.join('; ')}`);
-  lines.push(
-    '',
-    `| ${t.columns.join(' | ')} |`,
-    `|${align.join('|')}|`,
-    ...t.rows.map((r) => `| ${r.join(' | ')} |`),
-  );
-  return lines.join('\n');
 }
 
 // Cleanup hooks: brokers and servers a bench started are stopped even when it is interrupted.

@@ -4,7 +4,8 @@
  * spots, what is left) at the end.
  */
 import { cpus, freemem, loadavg, totalmem } from 'node:os';
-import { type BenchReport, renderTable } from './report.js';
+import { renderTable } from './markdown.js';
+import type { BenchReport } from './report.js';
 
 export interface Outcome {
   readonly file: string;
