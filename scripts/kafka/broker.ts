@@ -448,8 +448,6 @@ function makeHandle(info: KafkaBrokerInfo, options: KafkaBrokerOptions): KafkaBr
     },
     stop: (stopOptions) => stopBrokerInDir(info.dir, stopOptions?.timeoutMs),
     start: async () => {
-      const pid = readPid(info.dir);
-      if (pid !== undefined && isBrokerProcess(pid, info.dir)) return;
       await startBrokerInDir(info, options);
     },
     restart: async () => {

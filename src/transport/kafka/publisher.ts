@@ -55,13 +55,6 @@ export class Publisher {
     this.#settings = settings;
   }
 
-  /** Sends in flight or waiting in an open batch. */
-  get pending(): number {
-    let count = this.#inflight.size;
-    for (const batch of this.#open.values()) count += batch.items.length;
-    return count;
-  }
-
   #prepare(topic: string, message: WireMessage): Record {
     const record = toRecord(topic, message);
     // The client reduces `partition` modulo the partition count it knows, so a stable positive number is enough.
@@ -163,14 +156,6 @@ export class Publisher {
   async flush(): Promise<void> {
     this.flushOpen();
     while (this.#inflight.size > 0) await Promise.allSettled([...this.#inflight]);
-  }
-
-  /** Rejects everything still waiting in an open batch (closing without flushing). */
-  abandon(error: unknown): void {
-    for (const [topic, batch] of this.#open) {
-      this.#open.delete(topic);
-      for (const item of batch.items) item.reject(error);
-    }
   }
 
   #send(topic: string, items: Pending[]): void {

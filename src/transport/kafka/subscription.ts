@@ -98,6 +98,7 @@ export class KafkaSubscription implements Subscription {
   #commitScheduled = false;
   #committing: Promise<void> | undefined;
   #commitAgain = false;
+  #commitRetry: NodeJS.Timeout | undefined;
   #restarting = false;
 
   constructor(
@@ -518,7 +519,12 @@ export class KafkaSubscription implements Subscription {
           failures++;
           this.#hooks.error(error, 'kafka commit');
           // A rebalance in progress: the join that follows schedules the commit again.
-          if (this.#rebalancing || failures >= 5) break;
+          if (this.#rebalancing) break;
+          if (failures >= 5) {
+            // Keep trying on a slow timer: with no further acks nothing else would send this commit.
+            this.#retryCommitLater();
+            break;
+          }
           await sleep(Math.min(1000, 50 * 2 ** failures));
           this.#commitAgain = true;
         }
@@ -527,6 +533,15 @@ export class KafkaSubscription implements Subscription {
       this.#committing = undefined;
     });
     return this.#committing;
+  }
+
+  #retryCommitLater(): void {
+    if (this.#commitRetry || this.#closed) return;
+    this.#commitRetry = setTimeout(() => {
+      this.#commitRetry = undefined;
+      if (!this.#closed) this.#scheduleCommit();
+    }, 2000);
+    this.#commitRetry.unref();
   }
 
   /**
@@ -626,6 +641,7 @@ export class KafkaSubscription implements Subscription {
     this.#dispatcher.clear();
     // Commit what was acknowledged before close; nothing acknowledged later counts.
     this.#closed = true;
+    if (this.#commitRetry) clearTimeout(this.#commitRetry);
     await this.#committing;
     await this.#flushCommits().catch(() => {});
     await this.#teardownClient();
