@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { Admin } from '@platformatic/kafka';
 import { inject } from 'vitest';
 import { brokerInfoFromDir, startBrokerInDir, stopBrokerInDir } from '../../scripts/kafka/broker.js';
+import { ensureTopic } from '../../src/transport/kafka/topics.js';
 import './kafka-provided.js';
 
 /** The broker address, or `''` when the global setup could not start one (never in CI: it fails there). */
@@ -47,17 +48,9 @@ export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T>
   }
 }
 
-/** Creates a topic with `partitions` partitions and waits until its leaders are known. */
+/** Creates a topic with `partitions` partitions (an existing one is left alone) and waits for its leaders. */
 export async function createTopic(topic: string, partitions = 1): Promise<void> {
-  await withAdmin(async (admin) => {
-    await admin.createTopics({ topics: [topic], partitions, replicas: 1 });
-    for (let i = 0; i < 100; i++) {
-      const metadata = await admin.metadata({ topics: [topic], forceUpdate: true });
-      const t = metadata.topics.get(topic);
-      if (t && t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0)) return;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  });
+  await withAdmin((admin) => ensureTopic(admin, topic, { partitions }));
 }
 
 /** The committed offset of each partition of `topic` for `group` (-1 where none). */

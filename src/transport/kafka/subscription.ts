@@ -65,11 +65,12 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * counter lives with the record in memory; it restarts at 1 when the partition moves to another member or the
  * process restarts (the broker redelivers from the last commit, which cannot have passed the record).
  *
- * Rebalances: a revoked partition's queued records are dropped, its in-flight deliveries are aborted (their
- * signal fires and their ack becomes a no-op), and what was handled is committed before the partition is given up
- * where the group protocol allows (cooperative rebalancing: the commit is sent as soon as the revocation is known).
- * A partition kept across a rebalance keeps its state; records the client re-fetches from the last commit are
- * recognised by offset and dropped.
+ * Rebalances (eager, the default): when the heartbeat reports one, what was handled so far is committed at once
+ * (before this member's JoinGroup, so the broker still takes it) and nothing new is handed out until the join
+ * completes; in-flight handlers may finish and ack. At the join, a revoked partition's queued records are dropped
+ * and its still-unsettled deliveries aborted (signal fired, ack a no-op), so its next owner redelivers at most what
+ * was in flight. A partition kept across the rebalance keeps its state; records the client re-fetches from the
+ * last commit are recognised by offset and dropped. Commits are never sent mid-join (see #commitNow).
  *
  * @internal
  */

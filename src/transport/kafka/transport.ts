@@ -72,7 +72,8 @@ function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pr
  * Producing: idempotent producer with `acks=all`, records keyed by `WireMessage.key` and partitioned like the Java
  * client (murmur2), headers carried byte for byte, optional compression and batching. Consuming: one consumer group
  * member per subscription, offsets committed only up to the first unhandled record, per-partition (or per-key)
- * order with parallelism across partitions, `nack({ delayMs })` redelivered from memory, cooperative rebalancing.
+ * order with parallelism across partitions, `nack({ delayMs })` redelivered from memory, commits before rejoining
+ * on a rebalance.
  */
 export class KafkaTransport implements Transport, TopicProvisioning {
   readonly system = 'kafka';
