@@ -78,7 +78,14 @@ export interface KafkaBroker extends KafkaBrokerInfo {
   destroy(): Promise<void>;
 }
 
-/** Runs `scripts/kafka/setup.sh jars` so the classpath is cached (a no-op once it is). */
+/**
+ * Runs `scripts/kafka/setup.sh jars` so the classpath is cached (a no-op once it is).
+ *
+ * @example
+ * ```ts
+ * ensureKafkaJars(); // later runs: a no-op
+ * ```
+ */
 export function ensureKafkaJars(): void {
   const result = spawnSync('bash', [join(here, 'setup.sh'), 'jars'], {
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -87,7 +94,30 @@ export function ensureKafkaJars(): void {
     throw new Error('scripts/kafka/setup.sh jars failed: the Kafka jars are not available');
 }
 
-/** Asks the kernel for a free TCP port on 127.0.0.1. */
+/**
+ * Runs `scripts/kafka/setup.sh kcat`: installs the Debian `kcat` package (interop tests) when it is missing and
+ * apt-get may run; otherwise it says why and returns. Never throws.
+ *
+ * @example
+ * ```ts
+ * ensureKcat();
+ * ```
+ */
+export function ensureKcat(): void {
+  spawnSync('bash', [join(here, 'setup.sh'), 'kcat'], {
+    stdio: ['ignore', 'inherit', 'inherit'],
+    timeout: 300_000,
+  });
+}
+
+/**
+ * Asks the kernel for a free TCP port on 127.0.0.1.
+ *
+ * @example
+ * ```ts
+ * const port = await freePort();
+ * ```
+ */
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
@@ -220,6 +250,11 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 /**
  * Stops the broker of `dir` by the pid in its pid file: SIGTERM, then SIGKILL after `timeoutMs`. Resolves when the
  * process is gone. Safe when nothing runs.
+ *
+ * @example
+ * ```ts
+ * await stopBrokerInDir('/tmp/switchboard-kafka-abc123');
+ * ```
  */
 export async function stopBrokerInDir(dir: string, timeoutMs = 30_000): Promise<void> {
   const pid = readPid(dir);
@@ -242,7 +277,14 @@ export async function stopBrokerInDir(dir: string, timeoutMs = 30_000): Promise<
   while (isBrokerProcess(pid, dir)) await sleep(50);
 }
 
-/** The synchronous last resort for exit handlers: SIGKILL by pid file, no waiting. */
+/**
+ * The synchronous last resort for exit handlers: SIGKILL by pid file, no waiting.
+ *
+ * @example
+ * ```ts
+ * process.once('exit', () => killBrokerInDirSync(dir));
+ * ```
+ */
 export function killBrokerInDirSync(dir: string): void {
   const pid = readPid(dir);
   if (pid !== undefined && isBrokerProcess(pid, dir)) {
@@ -326,6 +368,11 @@ function spawnBroker(dir: string, options: KafkaBrokerOptions): number {
 /**
  * Starts the (already formatted) broker of `info.dir` on its recorded ports and waits until it answers. Used by
  * {@link startKafkaBroker} and, from test workers, to restart a broker another process started.
+ *
+ * @example
+ * ```ts
+ * await startBrokerInDir(brokerInfoFromDir(dir)); // same ports, same data
+ * ```
  */
 export async function startBrokerInDir(
   info: KafkaBrokerInfo,
@@ -348,7 +395,14 @@ export async function startBrokerInDir(
   throw lastError;
 }
 
-/** Reads the reachability data of a broker directory written by {@link startKafkaBroker}. */
+/**
+ * Reads the reachability data of a broker directory written by {@link startKafkaBroker}.
+ *
+ * @example
+ * ```ts
+ * const { bootstrap } = brokerInfoFromDir(dir);
+ * ```
+ */
 export function brokerInfoFromDir(dir: string): KafkaBrokerInfo {
   const { port, controllerPort } = JSON.parse(readFileSync(join(dir, 'broker.json'), 'utf8')) as {
     port: number;
@@ -360,6 +414,11 @@ export function brokerInfoFromDir(dir: string): KafkaBrokerInfo {
 /**
  * Stops brokers left behind by runs whose owner process died (a killed test run): only directories of this
  * harness, only JVMs whose command line names that directory.
+ *
+ * @example
+ * ```ts
+ * await sweepStaleBrokers();
+ * ```
  */
 export async function sweepStaleBrokers(): Promise<void> {
   let entries: string[];

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startKafkaBroker } from '../../scripts/kafka/broker.js';
+import { ensureKcat, startKafkaBroker } from '../../scripts/kafka/broker.js';
 import './kafka-provided.js';
 
 /**
@@ -13,6 +13,8 @@ import './kafka-provided.js';
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const started = Date.now();
+  // The interop tests read and write with kcat; a fresh machine gets it here (a no-op once installed).
+  ensureKcat();
   try {
     const broker = await startKafkaBroker({ log: (line) => process.stderr.write(`[kafka] ${line}\n`) });
     project.provide('kafkaBootstrap', broker.bootstrap);

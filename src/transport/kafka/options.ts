@@ -1,7 +1,15 @@
 import type { Admin, BaseOptions, Producer } from '@platformatic/kafka';
 import type { TopicConfig, TransportSubscribeOptions } from '../types.js';
 
-/** Compression codecs Kafka record batches support. */
+/**
+ * Compression codecs Kafka record batches support.
+ *
+ * @example
+ * ```ts
+ * const compression: KafkaCompression = 'zstd';
+ * kafkaTransport({ bootstrapBrokers: ['127.0.0.1:9092'], compression });
+ * ```
+ */
 export type KafkaCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
 
 /**
@@ -9,10 +17,23 @@ export type KafkaCompression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
  * - `murmur2` (default): Java's default partitioner and librdkafka's `murmur2_random` for keyed records, so
  *   services in other languages put the same key on the same partition; keyless records round-robin.
  * - a function `(key, partitions) => partition` of your own (keyless records pass `undefined`).
+ *
+ * @example
+ * ```ts
+ * const byTenant: KafkaPartitioner = (key, partitions) => (key ? key[0]! % partitions : 0);
+ * kafkaTransport({ bootstrapBrokers: ['127.0.0.1:9092'], partitioner: byTenant });
+ * ```
  */
 export type KafkaPartitioner = 'murmur2' | ((key: Uint8Array | undefined, partitions: number) => number);
 
-/** Consumer group settings of {@link KafkaTransportOptions.consumer}. */
+/**
+ * Consumer group settings of {@link KafkaTransportOptions.consumer}.
+ *
+ * @example
+ * ```ts
+ * kafkaTransport({ bootstrapBrokers: ['127.0.0.1:9092'], consumer: { sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1000 } });
+ * ```
+ */
 export interface KafkaConsumerSettings {
   /** Session timeout: how long the broker waits for a heartbeat before evicting the member. Default 30 000 ms. */
   readonly sessionTimeoutMs?: number;
@@ -36,7 +57,18 @@ export interface KafkaConsumerSettings {
   readonly assignor?: 'roundrobin' | 'cooperative-sticky';
 }
 
-/** Options of {@link kafkaTransport}. */
+/**
+ * Options of {@link kafkaTransport}.
+ *
+ * @example
+ * ```ts
+ * const options: KafkaTransportOptions = {
+ *   bootstrapBrokers: ['127.0.0.1:9092'],
+ *   lingerMs: 2,
+ *   topics: { 'task-events': { partitions: 6, retentionMs: 604_800_000, cleanupPolicy: 'delete' } },
+ * };
+ * ```
+ */
 export interface KafkaTransportOptions {
   /** Brokers to bootstrap from (`host:port`). Required unless both `producer` and `admin` are given. */
   readonly bootstrapBrokers?: readonly string[];
@@ -85,7 +117,14 @@ export interface KafkaTransportOptions {
   readonly privateGroupPrefix?: string;
 }
 
-/** Kafka-specific options of `subscribe`, on top of the contract's. */
+/**
+ * Kafka-specific options of `subscribe`, on top of the contract's.
+ *
+ * @example
+ * ```ts
+ * await transport.subscribe('orders', handler, { group: 'billing', concurrency: 16, orderBy: 'key' });
+ * ```
+ */
 export interface KafkaSubscribeOptions extends TransportSubscribeOptions {
   /** Overrides the transport's {@link KafkaTransportOptions.orderBy} for this subscription. */
   readonly orderBy?: 'partition' | 'key' | undefined;

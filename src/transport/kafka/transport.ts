@@ -26,7 +26,16 @@ import { Publisher } from './publisher.js';
 import { KafkaSubscription } from './subscription.js';
 import { ensureTopic } from './topics.js';
 
-/** What the Kafka transport promises (see the contract in `transport/types.ts`). */
+/**
+ * What the Kafka transport promises (see the contract in `transport/types.ts`).
+ *
+ * @example
+ * ```ts
+ * import { KAFKA_FEATURES } from 'switchboard/kafka';
+ *
+ * KAFKA_FEATURES.nativeDelayedRedelivery; // false: nack delays are local timers
+ * ```
+ */
 export const KAFKA_FEATURES: TransportFeatures = Object.freeze({
   consumerGroups: true,
   persistent: true,
@@ -74,6 +83,14 @@ function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Pr
  * member per subscription, offsets committed only up to the first unhandled record, per-partition (or per-key)
  * order with parallelism across partitions, `nack({ delayMs })` redelivered from memory, commits before rejoining
  * on a rebalance.
+ *
+ * @example
+ * ```ts
+ * import { KafkaTransport } from 'switchboard/kafka';
+ *
+ * const transport = new KafkaTransport({ bootstrapBrokers: ['127.0.0.1:9092'] });
+ * console.log(transport.features.consumerGroups); // true
+ * ```
  */
 export class KafkaTransport implements Transport, TopicProvisioning {
   readonly system = 'kafka';
