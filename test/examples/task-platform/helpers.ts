@@ -35,14 +35,16 @@ export async function probe(
   const bus = createBus({ transport, source: `probe-${randomUUID().slice(0, 8)}`, telemetry: false });
   const seen: Record<string, Seen> = {};
   for (const topic of [...topics, ...raw]) seen[topic] = { envelopes: [], raw: [] };
-  for (const topic of topics) {
+  // A group per topic: Kafka consumers of one group should subscribe to the same topics.
+  for (const [index, topic] of topics.entries()) {
     await bus.subscribeTopic(topic, (envelope) => void seen[topic]!.envelopes.push(envelope), {
+      group: `${bus.source}-${index}`,
       startFrom: 'earliest',
       concurrency: 4,
       ordered: false,
     });
   }
-  for (const topic of raw) {
+  for (const [index, topic] of raw.entries()) {
     await transport.subscribe(
       topic,
       async (delivery) => {
@@ -52,7 +54,7 @@ export async function probe(
         });
         await delivery.ack();
       },
-      { group: `${bus.source}-raw`, startFrom: 'earliest' },
+      { group: `${bus.source}-raw-${index}`, startFrom: 'earliest' },
     );
   }
   return { seen, close: () => bus.close({ graceMs: 500 }) };
