@@ -10,6 +10,7 @@ export default defineConfig({
     redis: 'src/redis/index.ts',
     postgres: 'src/postgres/index.ts',
     testing: 'src/testing/index.ts',
+    saga: 'src/saga/index.ts',
   },
   format: ['esm'],
   target: 'node22',

@@ -11,7 +11,7 @@ export { IV_BYTES, IvSequence } from './iv.js';
 export type { KeyRing, SecretKey } from './keys.js';
 export { DEFAULT_GRACE_MS, ResolvedKeyRing } from './keys.js';
 export type { SecurityOptions } from './options.js';
-export type { ReplayOptions, ReplayScope } from './replay.js';
+export type { ReplayOptions, ReplayScope, ResolvedReplay } from './replay.js';
 export { DEFAULT_CLOCK_SKEW_MS, DEFAULT_REPLAY_WINDOW_MS } from './replay.js';
 export type { SecureCodec } from './secure-codec.js';
 export { secureCodec } from './secure-codec.js';
