@@ -142,7 +142,19 @@ export async function startAgentMesh(options: AgentMeshOptions): Promise<AgentMe
     options.http === false
       ? undefined
       : await listenMeshServer(
-          { bus, topicName, subscriptions, metrics, agents, readModel, spawning, formation, ready, health },
+          {
+            bus,
+            registry,
+            topicName,
+            subscriptions,
+            metrics,
+            agents,
+            readModel,
+            spawning,
+            formation,
+            ready,
+            health,
+          },
           options.http ?? {},
         );
   state = 'ready';

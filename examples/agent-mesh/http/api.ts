@@ -15,6 +15,7 @@ import {
   isSwitchboardError,
   type PublishOptions,
   type PublishResult,
+  type SchemaRegistry,
   safeJsonParse,
 } from '../../../src/index.js';
 import type { SagaOrchestrator, SagaOutcome } from '../../../src/saga/index.js';
@@ -36,6 +37,8 @@ import {
 /** What the API serves. */
 export interface MeshApiContext {
   readonly bus: Bus;
+  /** The registry the bus encodes with: names the schema version a message was written with. */
+  readonly registry: SchemaRegistry;
   /** The broker topic of a mesh topic (a prefix in tests). */
   readonly topicName: (topic: MeshTopic) => string;
   readonly subscriptions: SubscriptionManager;
@@ -111,13 +114,22 @@ function publishOptions(context: MeshApiContext, message: PublishRequest): Publi
   };
 }
 
-function accepted(message: PublishRequest, result: PublishResult): Record<string, unknown> {
+function accepted(
+  context: MeshApiContext,
+  message: PublishRequest,
+  result: PublishResult,
+): Record<string, unknown> {
+  const { envelope } = result;
+  // The bus stamps the registry's version on the copy it encodes; the envelope returned is the one built.
+  const version =
+    envelope.schemaversion ??
+    (context.registry.has(envelope.type) ? context.registry.latest(envelope.type)?.version : undefined);
   return {
-    message_id: result.envelope.id,
+    message_id: envelope.id,
     topic: message.topic,
-    message_type: result.envelope.type,
-    schema_version: result.envelope.schemaversion ?? null,
-    timestamp: unixNanos(result.envelope.time),
+    message_type: envelope.type,
+    schema_version: version ?? null,
+    timestamp: unixNanos(envelope.time),
     partition: result.receipt.partition ?? null,
     offset: result.receipt.offset ?? null,
   };
@@ -203,7 +215,7 @@ async function route(
       message.payload,
       publishOptions(context, message),
     );
-    return json(202, accepted(message, result));
+    return json(202, accepted(context, message, result));
   }
   if (path === '/messages/batch' && method === 'POST') {
     const messages = readBatchRequest(await readJson(request));
@@ -213,7 +225,7 @@ async function route(
     );
     const results = settled.map((s, index) =>
       s.status === 'fulfilled'
-        ? { index, status: 'accepted', ...accepted(messages[index]!, s.value) }
+        ? { index, status: 'accepted', ...accepted(context, messages[index]!, s.value) }
         : { index, status: 'rejected', error: (errorReply(s.reason).body as { error: unknown }).error },
     );
     return json(settled.every((s) => s.status === 'fulfilled') ? 202 : 207, { results });
