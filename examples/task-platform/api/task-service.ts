@@ -5,6 +5,7 @@
  * @module
  */
 import { type Bus, isSwitchboardError, type SwitchboardPolicy } from '../../../src/index.js';
+import { isTransientPgError } from '../../../src/postgres/index.js';
 import type { Database, Sql } from '../shared/database.js';
 import type { PlatformEvents } from '../shared/events.js';
 import type { ServiceOutbox } from '../shared/outbox.js';
@@ -85,9 +86,12 @@ export function taskService(deps: TaskServiceDeps): TaskService {
         }),
       );
     } catch (error) {
-      if (isSwitchboardError(error, 'SWB_CIRCUIT_OPEN') || isSwitchboardError(error, 'SWB_TIMEOUT')) {
-        throw new ApiError('SERVICE_UNAVAILABLE', 'Database unavailable', { dependency: 'database' });
-      }
+      const unavailable = (why: string) =>
+        new ApiError('SERVICE_UNAVAILABLE', `Database unavailable: ${why}`, { dependency: 'database' });
+      if (isSwitchboardError(error, 'SWB_CIRCUIT_OPEN')) throw unavailable('circuit open, try again later');
+      if (isSwitchboardError(error, 'SWB_TIMEOUT')) throw unavailable('query timed out');
+      // Connection trouble (no SQLSTATE, or class 08, 53, 57...) is the dependency; a SQL error is our bug (500).
+      if (!isSwitchboardError(error) && isTransientPgError(error)) throw unavailable('connection failed');
       throw error;
     }
     if (outcome instanceof Refusal) throw outcome.error;
