@@ -34,6 +34,7 @@ export function renderResults(
   reports: readonly BenchReport[],
   outcomes: readonly Outcome[],
   analysis: string | undefined,
+  machine: readonly string[] = machineLines(),
 ): string {
   const out: string[] = [
     '# Benchmark results',
@@ -45,7 +46,7 @@ export function renderResults(
     '',
     '## Machine',
     '',
-    ...machineLines(),
+    ...machine,
     '',
     '## Targets',
     '',

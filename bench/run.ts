@@ -3,7 +3,8 @@
  * contains one of the arguments: `npm run bench`, `npm run bench -- envelope nats`.
  *
  * Each bench writes its tables and targets as JSON into the results directory (see bench/report.ts). After a full
- * run of the whole suite (no filter, not `BENCH_SMOKE=1`) this regenerates bench/RESULTS.md from them. A bench
+ * run of the whole suite (no filter, not `BENCH_SMOKE=1`) this regenerates bench/RESULTS.md from them;
+ * `npm run bench -- --render` rebuilds it from the last full run (after editing bench/ANALYSIS.md). A bench
  * runs in its own process group with a time limit, so a hung bench and anything it started (a nats-server, a
  * Kafka broker) are stopped as a group.
  */
@@ -12,12 +13,24 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchReport } from './report.js';
-import { renderResults } from './results-md.js';
+import { machineLines, type Outcome, renderResults } from './results-md.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const smoke = process.env.BENCH_SMOKE === '1';
 const filters = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const resultsDir = process.env.BENCH_RESULTS_DIR ?? join(here, '..', '.bench-tmp', 'results');
+const outcomesFile = join(resultsDir, 'outcomes.json');
+
+// `--render`: rebuild RESULTS.md from the last full run's JSON (after editing bench/ANALYSIS.md), without running.
+if (process.argv.includes('--render')) {
+  if (!existsSync(outcomesFile)) {
+    console.error(`no full run to render: ${outcomesFile} is missing`);
+    process.exit(1);
+  }
+  const saved = JSON.parse(readFileSync(outcomesFile, 'utf8')) as SavedRun;
+  writeResults(saved, loadReports(saved.outcomes.map((o) => o.file)));
+  process.exit(0);
+}
 // Smoke passes must stay short in CI; a full bench may legitimately take minutes (NATS scaling, a million messages).
 const limitMs = Number(process.env.BENCH_TIMEOUT_MS ?? (smoke ? 120_000 : 20 * 60_000));
 
@@ -84,10 +97,7 @@ for (const file of files) {
   outcomes.push({ file, ...(await runBench(file)) });
 }
 
-const reports: BenchReport[] = files.flatMap((file) => {
-  const path = join(resultsDir, `${file.replace(/\.bench\.ts$/, '')}.json`);
-  return existsSync(path) ? [JSON.parse(readFileSync(path, 'utf8')) as BenchReport] : [];
-});
+const reports = loadReports(files);
 
 console.log('\n## Summary\n');
 console.log('| bench | exit | seconds | targets met |\n|---|---:|---:|---:|');
@@ -107,13 +117,32 @@ for (const r of reports) {
 
 const failed = outcomes.filter((o) => o.code !== 0);
 if (fullSuite) {
-  const path = join(here, 'RESULTS.md');
-  writeFileSync(path, renderResults(reports, outcomes, readNotes()));
-  console.log(`\nwrote ${path}`);
+  const run: SavedRun = { outcomes, machine: machineLines() };
+  writeFileSync(outcomesFile, `${JSON.stringify(run, null, 2)}\n`);
+  writeResults(run, reports);
 } else {
   console.log(`\nresults in ${resultsDir} (bench/RESULTS.md is regenerated only by a full, non-smoke run)`);
 }
 process.exit(failed.length === 0 ? 0 : 1);
+
+function loadReports(benchFiles: readonly string[]): BenchReport[] {
+  return benchFiles.flatMap((file) => {
+    const path = join(resultsDir, `${file.replace(/\.bench\.ts$/, '')}.json`);
+    return existsSync(path) ? [JSON.parse(readFileSync(path, 'utf8')) as BenchReport] : [];
+  });
+}
+
+/** What a full run keeps besides the per-bench JSON: exit codes and times, and the machine as it was. */
+interface SavedRun {
+  readonly outcomes: readonly Outcome[];
+  readonly machine: readonly string[];
+}
+
+function writeResults(run: SavedRun, reports: readonly BenchReport[]): void {
+  const path = join(here, 'RESULTS.md');
+  writeFileSync(path, renderResults(reports, run.outcomes, readNotes(), run.machine));
+  console.log(`\nwrote ${path}`);
+}
 
 function readNotes(): string | undefined {
   const path = join(here, 'ANALYSIS.md');
