@@ -33,7 +33,14 @@ function toTask(row: Row): Task {
   };
 }
 
-/** The fields of a task as {@link TaskInput}, for partial updates. */
+/**
+ * The fields of a task as {@link TaskInput}, for partial updates.
+ *
+ * @example
+ * ```ts
+ * const { input } = validateUpdate(body, inputOf(current));
+ * ```
+ */
 export function inputOf(task: Task): TaskInput {
   return {
     title: task.title,
@@ -67,7 +74,14 @@ WHERE users.email IS DISTINCT FROM EXCLUDED.email OR users.name IS DISTINCT FROM
   );
 }
 
-/** Stores a user's FCM registration token (push notifications). */
+/**
+ * Stores a user's FCM registration token (push notifications); `null` removes it.
+ *
+ * @example
+ * ```ts
+ * await setFcmToken(db.sql, 'user-1', 'fcm-registration-token');
+ * ```
+ */
 export async function setFcmToken(sql: Sql, userId: string, token: string | null): Promise<void> {
   await sql.rows(
     `INSERT INTO users (id, fcm_token) VALUES ($1, $2)
@@ -141,7 +155,14 @@ RETURNING *`,
   return { task, created: true };
 }
 
-/** A user's tasks, newest first. */
+/**
+ * A user's tasks, newest first, with the total.
+ *
+ * @example
+ * ```ts
+ * const { tasks, total } = await listTasks(db.sql, 'user-1', { status: 'pending', limit: 50, offset: 0 });
+ * ```
+ */
 export async function listTasks(
   sql: Sql,
   userId: string,
@@ -160,7 +181,14 @@ ORDER BY created_at DESC, id LIMIT $3 OFFSET $4`,
   return { tasks: rows.map(toTask), total: count[0]?.n ?? 0 };
 }
 
-/** One task of a user, locked for update inside a transaction when `lock` is set; `undefined` when absent. */
+/**
+ * One task of a user, locked for update inside a transaction when `lock` is set; `undefined` when absent.
+ *
+ * @example
+ * ```ts
+ * const task = await findTask(tx, 'user-1', id, true);
+ * ```
+ */
 export async function findTask(
   sql: Sql,
   userId: string,
@@ -174,7 +202,14 @@ export async function findTask(
   return rows[0] === undefined ? undefined : toTask(rows[0]);
 }
 
-/** Writes a task's fields and re-plans its unsent reminders. */
+/**
+ * Writes a task's fields and re-plans its unsent reminders.
+ *
+ * @example
+ * ```ts
+ * const task = await updateTask(tx, current, input);
+ * ```
+ */
 export async function updateTask(tx: Sql, current: Task, input: TaskInput): Promise<Task> {
   const rows = await tx.rows(
     `UPDATE tasks SET title = $3, description = $4, priority = $5, tags = $6, due_at = $7, recurrence = $8,
@@ -197,7 +232,14 @@ WHERE id = $1 AND user_id = $2 RETURNING *`,
   return task;
 }
 
-/** Marks a pending task completed; `undefined` when it was not pending. Its unsent reminders are dropped. */
+/**
+ * Marks a pending task completed; `undefined` when it was not pending. Its unsent reminders are dropped.
+ *
+ * @example
+ * ```ts
+ * const done = await completeTask(tx, 'user-1', id);
+ * ```
+ */
 export async function completeTask(tx: Sql, userId: string, id: string): Promise<Task | undefined> {
   const rows = await tx.rows(
     `UPDATE tasks SET status = 'completed', completed_at = now(), updated_at = now()
@@ -209,7 +251,14 @@ WHERE id = $1 AND user_id = $2 AND status = 'pending' RETURNING *`,
   return toTask(rows[0]);
 }
 
-/** Deletes a task (its reminders go with it); whether it existed. */
+/**
+ * Deletes a task (its reminders go with it); whether it existed.
+ *
+ * @example
+ * ```ts
+ * if (!(await deleteTask(tx, 'user-1', id))) throw notFound(id);
+ * ```
+ */
 export async function deleteTask(tx: Sql, userId: string, id: string): Promise<boolean> {
   const rows = await tx.rows('DELETE FROM tasks WHERE id = $1 AND user_id = $2 RETURNING id', [id, userId]);
   return rows.length > 0;

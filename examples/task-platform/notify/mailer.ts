@@ -59,7 +59,14 @@ interface SmtpError {
 
 const TRANSIENT = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNRESET', 'ECONNREFUSED']);
 
-/** Whether an SMTP failure may pass: connection trouble or a 4xx answer. */
+/**
+ * Whether an SMTP failure may pass: connection trouble or a 4xx answer.
+ *
+ * @example
+ * ```ts
+ * isTransientSmtpError({ code: 'EPROTOCOL', responseCode: 421 }); // true
+ * ```
+ */
 export function isTransientSmtpError(error: unknown): boolean {
   const e = error as SmtpError;
   if (e.code === 'EAUTH' || e.code === 'EENVELOPE') return false;

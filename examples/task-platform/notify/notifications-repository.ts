@@ -22,7 +22,14 @@ export interface NotificationRecord {
   readonly attempts: number;
 }
 
-/** The channels already recorded for an event. */
+/**
+ * The channels already recorded for an event.
+ *
+ * @example
+ * ```ts
+ * if ((await recordedChannels(db.sql, event.id)).has('email')) return;
+ * ```
+ */
 export async function recordedChannels(sql: Sql, eventId: string): Promise<Set<Channel>> {
   const rows = await sql.rows<{ channel: Channel }>('SELECT channel FROM notifications WHERE event_id = $1', [
     eventId,
@@ -30,7 +37,14 @@ export async function recordedChannels(sql: Sql, eventId: string): Promise<Set<C
   return new Set(rows.map((row) => row.channel));
 }
 
-/** Records a notification; `undefined` when this event and channel were recorded already. */
+/**
+ * Records a notification; `undefined` when this event and channel were recorded already.
+ *
+ * @example
+ * ```ts
+ * await recordNotification(tx, { event_id, reminder_id, task_id, user_id, channel: 'email', status: 'sent', recipient, error: null, attempts: 1 });
+ * ```
+ */
 export async function recordNotification(
   tx: Sql,
   record: Omit<NotificationRecord, 'id'>,
@@ -56,7 +70,14 @@ ON CONFLICT (event_id, channel) DO NOTHING RETURNING id`,
   return rows.length === 0 ? undefined : { id, ...record };
 }
 
-/** Every notification of a reminder, oldest first (for tests and support). */
+/**
+ * Every notification of a reminder, oldest first (for tests and support).
+ *
+ * @example
+ * ```ts
+ * const records = await notificationsOf(db.sql, reminderId);
+ * ```
+ */
 export async function notificationsOf(sql: Sql, reminderId: string): Promise<NotificationRecord[]> {
   return sql.rows<NotificationRecord & Record<string, unknown>>(
     `SELECT id::text, event_id, reminder_id, task_id, user_id, channel, status, recipient, error, attempts

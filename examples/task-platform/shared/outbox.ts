@@ -63,6 +63,8 @@ export async function startOutbox(options: StartOutboxOptions): Promise<ServiceO
     listen: options.db.canListen,
     pollIntervalMs: options.pollIntervalMs ?? (options.db.canListen ? 1000 : 250),
     backoff: { initialMs: 100, maxMs: 5000 },
+    // The seed's publish timeout (Backend API -> Kafka: 5 s); rows not published by then are retried.
+    publishTimeoutMs: 5000,
     onError,
   };
   const relay: OutboxRelay = outbox.startRelay(relayOptions);
