@@ -85,7 +85,14 @@ export function readPublishRequest(value: unknown, prefix = ''): PublishRequest 
       metadata[name] = v;
     }
   }
-  const key = optionalString(body, 'key', prefix);
+  let key = optionalString(body, 'key', prefix);
+  if (topic === 'performance_metrics' && key === undefined) {
+    // A compacted topic keeps the latest record per key, and Kafka refuses records without one there.
+    const agentId = (body.payload as { agentId?: unknown } | null)?.agentId;
+    if (typeof agentId !== 'string')
+      throw new BadRequest(`${prefix}key`, 'is required on performance_metrics (compacted)');
+    key = agentId;
+  }
   const correlationId = optionalString(body, 'correlation_id', prefix);
   const destination = optionalString(body, 'destination_system', prefix);
   const schemaVersion = optionalString(body, 'schema_version', prefix);
