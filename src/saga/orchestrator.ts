@@ -188,7 +188,8 @@ export class SagaOrchestrator<I = unknown> {
 
   /**
    * Resumes every unfinished run of this saga in the store (`running` and `compensating`), one after another.
-   * Call it when an orchestrator starts.
+   * Call it when an orchestrator starts. The store holds no lease: with several orchestrators of one saga on one
+   * store, let one of them recover (a run that another live orchestrator is driving would be run twice).
    *
    * @example
    * ```ts
