@@ -148,6 +148,7 @@ export class Bus<M extends object = MessageMap> {
       ...(options.registry === undefined ? {} : { registry: options.registry }),
       ...(options.defaultCodec === undefined ? {} : { defaultCodec: options.defaultCodec }),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
+      ...(options.readerVersions === undefined ? {} : { readerVersions: options.readerVersions }),
     });
     // Security needs real bytes to sign, encrypt and check, so it turns the by-reference fast path off.
     this.#security =

@@ -54,6 +54,11 @@ export interface BusOptions {
   readonly serialization?: 'auto' | 'always';
   /** Size and header limits for decoding. */
   readonly limits?: import('../envelope/index.js').EnvelopeLimits;
+  /**
+   * The schema version this service reads each registered type as (Avro reader/writer resolution): a consumer on
+   * `2.0.0` decodes data written with `1.0.0` into the v2 shape. Types not listed are read as written.
+   */
+  readonly readerVersions?: Readonly<Record<string, string>>;
   /** Idempotency store used by subscriptions that ask for idempotency (`idempotency: true`). */
   readonly idempotency?: IdempotencyStore;
   /** Default policies: `outbound` wraps every publish and request, `inbound` every handler call. */

@@ -1,12 +1,13 @@
 import { ConstantBackoff, retry as cockatielRetry, handleAll } from 'cockatiel';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Bus, createBus, DEAD_LETTER_HEADERS, permanentError } from '../../src/bus/index.js';
+import { createSchemaRegistry } from '../../src/envelope/index.js';
 import type { Envelope } from '../../src/envelope/types.js';
 import { isSwitchboardError, SwitchboardError } from '../../src/errors.js';
 import { memoryIdempotencyStore } from '../../src/idempotency/index.js';
 import type { IdempotencyStore } from '../../src/idempotency/types.js';
 import type { Delivery, WireMessage } from '../../src/index.js';
-import { memoryTransport } from '../../src/transport/memory/index.js';
+import { memoryBroker, memoryTransport } from '../../src/transport/memory/index.js';
 import { waitFor } from './wait-for.js';
 
 interface TaskEvents {
@@ -86,6 +87,37 @@ describe('bus: publish and subscribe', () => {
     await waitFor(() => got.length === 1);
     expect(got[0]).toEqual(envelope);
     expect(got[0]).not.toBe(envelope);
+  });
+
+  it('reads Avro data written with v1 as v2 through readerVersions', async () => {
+    const registry = createSchemaRegistry();
+    const v1 = { type: 'record', name: 'Reminder', fields: [{ name: 'reminderId', type: 'string' }] };
+    const v2 = {
+      type: 'record',
+      name: 'Reminder',
+      fields: [
+        { name: 'reminderId', type: 'string' },
+        { name: 'channel', type: 'string', default: 'email' },
+      ],
+    };
+    registry.register({ type: 'reminder.due.v1', version: '1.0.0', format: 'avro', schema: v1 });
+    registry.register({ type: 'reminder.due.v1', version: '2.0.0', format: 'avro', schema: v2 });
+    const broker = memoryBroker();
+    const producer = bus({ transport: memoryTransport({ broker }), registry, serialization: 'always' });
+    const consumer = bus({
+      transport: memoryTransport({ broker }),
+      source: 'notification-service',
+      registry,
+      serialization: 'always',
+      readerVersions: { 'reminder.due.v1': '2.0.0' },
+    });
+    const got: Envelope[] = [];
+    await consumer.subscribe('reminder.due.v1', (e) => void got.push(e));
+    await producer.publish('reminder.due.v1', { reminderId: 'r-1' } as never, { schemaVersion: '1.0.0' });
+    await waitFor(() => got.length === 1);
+    expect(got[0]!.data).toEqual({ reminderId: 'r-1', channel: 'email' });
+    expect(got[0]!.schemaversion).toBe('1.0.0');
+    expect(got[0]!.datacontenttype).toMatch(/avro/);
   });
 
   it('sets causation and correlation on messages published from a handler', async () => {
