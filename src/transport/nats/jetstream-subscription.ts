@@ -38,6 +38,9 @@ const NAK = new TextEncoder().encode('-NAK');
 const WPI = new TextEncoder().encode('+WPI');
 
 /** Lifecycle events a JetStream subscription reports to its transport. */
+
+/** How often the consumer's ack floor is read while running. */
+const ACK_FLOOR_REFRESH_MS = 5_000;
 export interface JetStreamSubscriptionEvents {
   deleted(): void;
   restarted(reason: string): void;
@@ -102,6 +105,9 @@ export class JetStreamSubscription extends BaseSubscription<Msg> {
   private lastActivity = Date.now();
   private recovering = false;
   private lastAckFloor = 0;
+  /** When the consumer's ack floor was last read, so a recreated consumer starts close to where it was. */
+  private lastInfoAt = 0;
+  private readingInfo = false;
   private monitorTimer: NodeJS.Timeout | undefined;
   private workingTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
@@ -156,6 +162,26 @@ export class JetStreamSubscription extends BaseSubscription<Msg> {
 
   private noteInfo(info: ConsumerInfo): void {
     this.lastAckFloor = Math.max(this.lastAckFloor, info.ack_floor.stream_seq);
+    this.lastInfoAt = Date.now();
+  }
+
+  /**
+   * Refreshes the known ack floor now and then (one small request every few seconds), so that a consumer deleted
+   * by an operator is recreated just after the last acknowledged message instead of replaying the stream.
+   */
+  private refreshAckFloor(now: number): void {
+    if (this.readingInfo || now - this.lastInfoAt < ACK_FLOOR_REFRESH_MS) return;
+    this.readingInfo = true;
+    this.lastInfoAt = now;
+    this.options.manager.consumers
+      .info(this.options.stream, this.options.consumer)
+      .then(
+        (info) => this.noteInfo(info),
+        () => {}, // gone or unreachable: the monitor and the pull statuses deal with that
+      )
+      .finally(() => {
+        this.readingInfo = false;
+      });
   }
 
   private async ensureConsumer(recreate: boolean): Promise<void> {
@@ -323,6 +349,8 @@ export class JetStreamSubscription extends BaseSubscription<Msg> {
   }
 
   private consumerGone(): void {
+    // Every open pull answers 409 when the consumer goes: report and recover once.
+    if (this.recovering || this.closing) return;
     this.options.events.deleted();
     void this.recover('consumer deleted', true);
   }
@@ -381,6 +409,7 @@ export class JetStreamSubscription extends BaseSubscription<Msg> {
       void this.recover('idle heartbeats missed');
       return;
     }
+    this.refreshAckFloor(now);
     this.pull();
   }
 

@@ -227,6 +227,45 @@ describeNats('NATS JetStream mode', () => {
     await sub.close();
   });
 
+  it('reports a deleted consumer once and recreates it after the last acknowledged message, not from the start', async () => {
+    const topic = uniqueName();
+    let deleted = 0;
+    const onDeleted = (e: { topic: string }) => {
+      if (e.topic === topic) deleted++;
+    };
+    transport.events.on('consumer.deleted', onDeleted);
+    const deliveries = new Map<string, number>();
+    const sub = await transport.subscribe(
+      topic,
+      async (d) => {
+        const body = text(d.message.body);
+        deliveries.set(body, (deliveries.get(body) ?? 0) + 1);
+        await d.ack();
+      },
+      { group: 'resumer', concurrency: 4 },
+    );
+    await transport.publishBatch(
+      topic,
+      Array.from({ length: 200 }, (_, i) => ({ headers: {}, body: bytes(`a${i}`) })),
+    );
+    await until(() => deliveries.size === 200, 10_000, 'first batch');
+    // The subscription reads the consumer's ack floor every few seconds; let one refresh happen.
+    await new Promise((resolve) => setTimeout(resolve, 6_500));
+    const jsm = await jetstreamManager(nc);
+    await jsm.consumers.delete(`${streamPrefix}${topic}`, 'resumer');
+    await transport.publishBatch(
+      topic,
+      Array.from({ length: 20 }, (_, i) => ({ headers: {}, body: bytes(`b${i}`) })),
+    );
+    await until(() => deliveries.size === 220, 15_000, 'second batch after recreation');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const replayed = [...deliveries.values()].filter((n) => n > 1).length;
+    expect(replayed).toBe(0);
+    expect(deleted).toBe(1);
+    transport.events.off('consumer.deleted', onDeleted);
+    await sub.close();
+  }, 40_000);
+
   it('private subscriptions start at the latest message and delete their consumer on close', async () => {
     const topic = uniqueName();
     await transport.publish(topic, { headers: {}, body: bytes('old') });
