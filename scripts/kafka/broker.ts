@@ -20,6 +20,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { createServer } from 'node:net';
@@ -119,14 +120,50 @@ export function ensureKcat(): void {
  * ```
  */
 export async function freePort(): Promise<number> {
+  // Below the kernel's ephemeral range: a restart reuses the broker's ports, and a port from that range can be
+  // handed to any outgoing connection (the clients reconnecting to this very broker included) while it is down,
+  // after which the broker cannot bind it again.
+  const [low] = ephemeralRange();
+  const floor = 20_000;
+  const ceiling = Math.max(floor + 1000, low) - 1;
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = floor + Math.floor(Math.random() * (ceiling - floor));
+    if (await canListen(port)) return port;
+  }
+  return listenOn(0);
+}
+
+function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (low && high) return [low, high];
+  } catch {
+    // not Linux: use the IANA range
+  }
+  return [49152, 65535];
+}
+
+async function canListen(port: number): Promise<boolean> {
+  try {
+    await listenOn(port);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function listenOn(port: number): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const server = createServer();
     server.unref();
     server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
-      const port = typeof address === 'object' && address !== null ? address.port : 0;
-      server.close(() => resolvePort(port));
+      const bound = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolvePort(bound));
     });
   });
 }
@@ -305,10 +342,13 @@ function tail(file: string, lines = 30): string {
 }
 
 /** Resolves once an admin metadata call lists a broker; rejects when the JVM exits or the deadline passes. */
-async function waitReady(info: KafkaBrokerInfo, pid: number, timeoutMs: number): Promise<void> {
+async function waitReady(info: KafkaBrokerInfo, pid: number, timeoutMs: number, logFrom = 0): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError: unknown;
   while (Date.now() < deadline) {
+    // A broker that hit a fatal fault (a port taken, say) may hang in its shutdown instead of exiting.
+    const fatal = fatalStartupError(info.dir, logFrom);
+    if (fatal) throw new Error(`the Kafka broker failed to start: ${fatal}`);
     if (!isBrokerProcess(pid, info.dir)) {
       throw new Error(
         `the Kafka JVM exited during start-up; broker.log ends with:\n${tail(join(info.dir, 'broker.log'))}`,
@@ -333,6 +373,28 @@ async function waitReady(info: KafkaBrokerInfo, pid: number, timeoutMs: number):
   throw new Error(
     `the Kafka broker did not answer an admin metadata call within ${timeoutMs} ms (${String(lastError)}); broker.log ends with:\n${tail(join(info.dir, 'broker.log'))}`,
   );
+}
+
+function logSize(dir: string): number {
+  try {
+    return statSync(join(dir, 'broker.log')).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** The first fatal start-up line written to broker.log after `from`, if any. */
+function fatalStartupError(dir: string, from: number): string | undefined {
+  let text: string;
+  try {
+    text = readFileSync(join(dir, 'broker.log')).subarray(from).toString('utf8');
+  } catch {
+    return undefined;
+  }
+  const line = text
+    .split('\n')
+    .find((l) => l.includes('Address already in use') || l.includes('Encountered fatal fault'));
+  return line?.trim();
 }
 
 function spawnBroker(dir: string, options: KafkaBrokerOptions): number {
@@ -382,9 +444,10 @@ export async function startBrokerInDir(
   let lastError: unknown;
   // The same ports may be briefly unavailable right after a stop (or taken by someone else): retry a few times.
   for (let attempt = 1; attempt <= 3; attempt++) {
+    const logFrom = logSize(info.dir);
     const pid = spawnBroker(info.dir, options);
     try {
-      await waitReady(info, pid, timeoutMs);
+      await waitReady(info, pid, timeoutMs, logFrom);
       return pid;
     } catch (error) {
       lastError = error;
