@@ -285,8 +285,28 @@ function isBrokerProcess(pid: number, dir: string): boolean {
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
- * Stops the broker of `dir` by the pid in its pid file: SIGTERM, then SIGKILL after `timeoutMs`. Resolves when the
- * process is gone. Safe when nothing runs.
+ * Every live JVM running the broker of `dir`, found by command line rather than pid file: the pid file names the
+ * last JVM started, and a start that raced another would otherwise leave a broker nobody can find.
+ */
+function brokerPids(dir: string): number[] {
+  const pids: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    const pid = readPid(dir);
+    return pid !== undefined && isBrokerProcess(pid, dir) ? [pid] : [];
+  }
+  for (const entry of entries) {
+    const pid = Number(entry);
+    if (Number.isInteger(pid) && pid > 0 && isBrokerProcess(pid, dir)) pids.push(pid);
+  }
+  return pids;
+}
+
+/**
+ * Stops the broker of `dir`: SIGTERM to every JVM running it, then SIGKILL after `timeoutMs`. Resolves when they
+ * are gone. Safe when nothing runs.
  *
  * @example
  * ```ts
@@ -294,28 +314,30 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
  * ```
  */
 export async function stopBrokerInDir(dir: string, timeoutMs = 30_000): Promise<void> {
-  const pid = readPid(dir);
-  if (pid === undefined || !isBrokerProcess(pid, dir)) return;
-  try {
-    process.kill(pid, 'SIGTERM');
-  } catch {
-    return;
-  }
+  let pids = brokerPids(dir);
+  if (pids.length === 0) return;
+  const signal = (name: NodeJS.Signals) => {
+    for (const pid of pids) {
+      try {
+        process.kill(pid, name);
+      } catch {
+        // already gone
+      }
+    }
+  };
+  signal('SIGTERM');
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (!isBrokerProcess(pid, dir)) return;
+    pids = pids.filter((pid) => isBrokerProcess(pid, dir));
+    if (pids.length === 0) return;
     await sleep(100);
   }
-  try {
-    process.kill(pid, 'SIGKILL');
-  } catch {
-    return;
-  }
-  while (isBrokerProcess(pid, dir)) await sleep(50);
+  signal('SIGKILL');
+  while (pids.some((pid) => isBrokerProcess(pid, dir))) await sleep(50);
 }
 
 /**
- * The synchronous last resort for exit handlers: SIGKILL by pid file, no waiting.
+ * The synchronous last resort for exit handlers: SIGKILL to every JVM of `dir`, no waiting.
  *
  * @example
  * ```ts
@@ -323,8 +345,7 @@ export async function stopBrokerInDir(dir: string, timeoutMs = 30_000): Promise<
  * ```
  */
 export function killBrokerInDirSync(dir: string): void {
-  const pid = readPid(dir);
-  if (pid !== undefined && isBrokerProcess(pid, dir)) {
+  for (const pid of brokerPids(dir)) {
     try {
       process.kill(pid, 'SIGKILL');
     } catch {
@@ -440,6 +461,9 @@ export async function startBrokerInDir(
   info: KafkaBrokerInfo,
   options: KafkaBrokerOptions = {},
 ): Promise<number> {
+  // Already running: a second JVM would fail to bind its ports and hang in its shutdown.
+  const running = brokerPids(info.dir)[0];
+  if (running !== undefined) return running;
   const timeoutMs = options.startTimeoutMs ?? 90_000;
   let lastError: unknown;
   // The same ports may be briefly unavailable right after a stop (or taken by someone else): retry a few times.
@@ -451,7 +475,8 @@ export async function startBrokerInDir(
       return pid;
     } catch (error) {
       lastError = error;
-      await stopBrokerInDir(info.dir, 5000);
+      // A JVM that hit a fatal fault can hang in its shutdown hooks: no long wait for the polite stop.
+      await stopBrokerInDir(info.dir, 2000);
       await sleep(1000);
     }
   }
@@ -565,8 +590,7 @@ function makeHandle(info: KafkaBrokerInfo, options: KafkaBrokerOptions): KafkaBr
   return {
     ...info,
     get pid() {
-      const pid = readPid(info.dir);
-      return pid !== undefined && isBrokerProcess(pid, info.dir) ? pid : undefined;
+      return brokerPids(info.dir)[0];
     },
     stop: (stopOptions) => stopBrokerInDir(info.dir, stopOptions?.timeoutMs),
     start: async () => {

@@ -22,20 +22,35 @@ export function uniqueTopic(prefix = 'swb-test'): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
 
+// Broker control runs one operation at a time: the conformance reconnect scenario starts its second restart
+// without awaiting the first, and a stop landing in the middle of a start would leave two JVMs fighting over the
+// ports (the loser hangs in its shutdown and the pid file names it instead of the broker that runs).
+let control: Promise<unknown> = Promise.resolve();
+function serialized<T>(operation: () => Promise<T>): Promise<T> {
+  const next = control.then(operation, operation);
+  control = next.catch(() => {});
+  return next;
+}
+
 /** Stops the shared broker by pid (its data stays). */
-export async function stopKafka(): Promise<void> {
-  await stopBrokerInDir(inject('kafkaBrokerDir'));
+export function stopKafka(): Promise<void> {
+  return serialized(() => stopBrokerInDir(inject('kafkaBrokerDir')));
 }
 
 /** Starts the shared broker again on the same ports and data, and waits until it answers. */
-export async function startKafka(): Promise<void> {
-  await startBrokerInDir(brokerInfoFromDir(inject('kafkaBrokerDir')));
+export function startKafka(): Promise<void> {
+  return serialized(async () => {
+    await startBrokerInDir(brokerInfoFromDir(inject('kafkaBrokerDir')));
+  });
 }
 
 /** Stops and starts the shared broker (same ports, same data). */
-export async function restartKafka(): Promise<void> {
-  await stopKafka();
-  await startKafka();
+export function restartKafka(): Promise<void> {
+  return serialized(async () => {
+    const dir = inject('kafkaBrokerDir');
+    await stopBrokerInDir(dir);
+    await startBrokerInDir(brokerInfoFromDir(dir));
+  });
 }
 
 /** Runs `fn` with a short-lived admin client. */
