@@ -5,6 +5,7 @@ import {
   type MessagesStream,
 } from '@platformatic/kafka';
 import type { DeliveryHandler, StartPosition, Subscription } from '../types.js';
+import { subscriptionAwareRoundRobin } from './assigner.js';
 import { KafkaDelivery, RESOLVED } from './delivery.js';
 import { type DispatchEntry, Dispatcher } from './dispatcher.js';
 import { toKafkaError } from './errors.js';
@@ -210,6 +211,10 @@ export class KafkaSubscription implements Subscription {
       heartbeatInterval: this.#options.consumer.heartbeatIntervalMs,
       rebalanceTimeout: this.#options.consumer.rebalanceTimeoutMs,
       protocols: [{ name: this.#options.consumer.assignor, version: 1 }],
+      // Eager groups use our assigner, which honours each member's own topics (see assigner.ts).
+      ...(this.#options.consumer.assignor === 'roundrobin'
+        ? { partitionAssigner: subscriptionAwareRoundRobin }
+        : {}),
       maxWaitTime: this.#options.consumer.maxWaitTimeMs,
       ...(this.#options.consumer.maxBytes === undefined ? {} : { maxBytes: this.#options.consumer.maxBytes }),
     });
