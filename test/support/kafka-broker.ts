@@ -14,7 +14,7 @@ import './kafka-provided.js';
 /** The broker address, or `''` when the global setup could not start one (never in CI: it fails there). */
 export const kafkaBootstrap: string = inject('kafkaBootstrap');
 
-/** Why the kafka tests are skipped, for `describe.skipIf(!kafkaBootstrap)`; empty when a broker runs. */
+/** Why the kafka tests are skipped, for `skipWithout()` (test/support/broker-skip.ts); empty when a broker runs. */
 export const kafkaUnavailableReason: string = inject('kafkaUnavailableReason');
 
 /** A topic name no other test uses. */

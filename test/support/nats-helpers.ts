@@ -6,12 +6,18 @@ import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, nuid } from '@nats-io/transport-node';
 import { describe, inject } from 'vitest';
 import './nats-provided-context.js';
+import { skipWithout } from './broker-skip.js';
 
 /** Address of the nats-server of this run, `''` when there is none (then the tests skip). */
 export const natsUrl: string = inject('natsUrl');
 
-/** `describe` when a server is there; `describe.skip` otherwise (the global setup printed why; CI fails instead). */
-export const describeNats = natsUrl === '' ? describe.skip : describe;
+/**
+ * `describe` when a server is there; skipped otherwise, outside CI only (the global setup printed why; with
+ * `CI=true` a missing server fails the run, see broker-skip.ts).
+ */
+export const describeNats = describe.skipIf(
+  skipWithout('nats-server', natsUrl === '' ? 'no nats-server' : ''),
+);
 
 /** A name no other test uses: letters and digits only, so it is a valid topic, stream and consumer name. */
 export function uniqueName(prefix = 't'): string {

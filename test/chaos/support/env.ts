@@ -6,6 +6,7 @@
  */
 import { describe, inject } from 'vitest';
 import './provided.js';
+import { skipWithout } from '../../support/broker-skip.js';
 
 /** The run's directory (pid registry, fixture files). */
 export const runDir: string = inject('chaosRunDir');
@@ -17,6 +18,8 @@ export const unavailable: string = inject('chaosUnavailable');
 export const kafkaUnavailable: string = inject('chaosKafkaUnavailable');
 
 /** `describe` for scenarios on nats-server, redis-server and PostgreSQL; skipped (with the reason printed) without them. */
-export const describeServers = describe.skipIf(unavailable !== '');
+export const describeServers = describe.skipIf(
+  skipWithout('nats-server, redis-server and PostgreSQL', unavailable),
+);
 /** `describe` for the Kafka scenarios; skipped without Java or the broker jars. */
-export const describeKafka = describe.skipIf(kafkaUnavailable !== '');
+export const describeKafka = describe.skipIf(skipWithout('Kafka', kafkaUnavailable));

@@ -15,10 +15,11 @@ import {
   smtpOutageThenRecovery,
   watchedTopics,
 } from '../../examples/task-platform/scenarios.js';
-import { kafkaBootstrap, kafkaUnavailableReason, uniqueTopic } from '../../support/kafka-broker.js';
+import { skipWithout } from '../../support/broker-skip.js';
+import { kafkaUnavailableReason, uniqueTopic } from '../../support/kafka-broker.js';
 import { testTransport } from '../../support/kafka-transport.js';
 
-describe.skipIf(!kafkaBootstrap)(
+describe.skipIf(skipWithout('Kafka', kafkaUnavailableReason))(
   `task platform end to end on Kafka (PGlite storage) ${kafkaUnavailableReason}`,
   () => {
     const transport = () => testTransport();

@@ -4,6 +4,7 @@ import type { IdempotencyStore } from '../../../src/idempotency/types.js';
 import { redisIdempotencyStore } from '../../../src/redis/idempotency-store.js';
 import { type PrivateRedis, startPrivateRedis } from '../../support/stores-redis.js';
 import '../../support/stores-provided.js';
+import { missingUrl, skipWithout } from '../../support/broker-skip.js';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -107,7 +108,9 @@ async function consume(
 
 // Skipped only when the global setup found no Redis outside CI (in CI that fails the run instead): this test
 // starts its own redis-server, which needs the binary the setup checked.
-describe.skipIf(inject('redisUrl') === '')('fail closed when Redis goes away mid-run', () => {
+describe.skipIf(
+  skipWithout('Redis', missingUrl(inject('redisUrl'), inject('storesUnavailableReason'), 'Redis')),
+)('fail closed when Redis goes away mid-run', () => {
   let server: PrivateRedis;
 
   beforeAll(async () => {
