@@ -3,6 +3,7 @@ import { Admin, Producer } from '@platformatic/kafka';
 import { EventEmitter } from 'eventemitter3';
 import type { WireMessage } from '../../envelope/types.js';
 import { SwitchboardError } from '../../errors.js';
+import { raceAbort } from '../abortable.js';
 import type {
   DeliveryHandler,
   PublishOptions,
@@ -57,22 +58,7 @@ function abortError(): SwitchboardError {
 }
 
 function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return promise;
-  if (signal.aborted) return Promise.reject(abortError());
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(abortError());
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+  return raceAbort(promise, signal, abortError);
 }
 
 /**

@@ -31,6 +31,7 @@ import type {
   TransportSubscribeOptions,
   WireResponder,
 } from '../../transport/types.js';
+import { raceAbort } from '../abortable.js';
 import type { BaseSubscription } from './base-subscription.js';
 import { CoreSubscription } from './core-subscription.js';
 import { isClosedConnection, isNoResponders, isNotFound, isTimeout, wrapNatsError } from './errors.js';
@@ -90,22 +91,7 @@ function abortError(what: string): SwitchboardError {
 
 /** Races `promise` with `signal`; rejects with `SWB_ABORTED` when it aborts first. */
 function withSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
-  if (signal === undefined) return promise;
-  if (signal.aborted) return Promise.reject(abortError(what));
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(abortError(what));
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error);
-      },
-    );
-  });
+  return raceAbort(promise, signal, () => abortError(what));
 }
 
 /**
