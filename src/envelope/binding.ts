@@ -15,6 +15,7 @@ import {
   mediaEssence,
   OPTIONAL_ATTRIBUTES,
 } from './attributes.js';
+import { binaryHeaders, readBinaryAttributes } from './binary-mode.js';
 import { decodeFailed, failure, invalidEnvelope } from './fail.js';
 import { isJsonCodec, jsonCodec, utf8 } from './json-codec.js';
 import {
@@ -24,10 +25,9 @@ import {
   resolveLimits,
   validateHeaders,
 } from './limits.js';
-import { percentDecode, percentEncode } from './percent.js';
 import { safeJsonParse } from './safe-json.js';
 import type { BindingMode, Codec, Envelope, HeaderStyle, WireHeaders, WireMessage } from './types.js';
-import { checkEnvelopeAttributes, sealable, sealEnvelope } from './validate.js';
+import { isSealed, sealable, sealEnvelope, validateEnvelope } from './validate.js';
 
 /** The media type of a structured-mode body. */
 export const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json';
@@ -67,49 +67,6 @@ export interface FromWireOptions {
 const defaultJson = jsonCodec();
 // Every optional attribute travels as a header of its own.
 const OPTIONAL_HEADER_ATTRIBUTES = OPTIONAL_ATTRIBUTES;
-type HeaderAttribute =
-  | 'id'
-  | 'source'
-  | 'type'
-  | 'specversion'
-  | 'time'
-  | 'datacontenttype'
-  | (typeof OPTIONAL_HEADER_ATTRIBUTES)[number];
-const HEADER_ATTRIBUTES: readonly HeaderAttribute[] = [
-  'id',
-  'source',
-  'type',
-  'specversion',
-  'time',
-  'datacontenttype',
-  ...OPTIONAL_HEADER_ATTRIBUTES,
-];
-// Header names are fixed per style, so build them once; Kafka carries datacontenttype as `content-type`.
-const KAFKA_NAMES = headerNames('ce_', 'content-type');
-const NATS_NAMES = headerNames('ce-', 'ce-datacontenttype');
-// The cloudevents SDK writes ce_datacontenttype next to content-type; content-type wins (see decodeBinary).
-const KAFKA_ATTRIBUTES = new Map<string, HeaderAttribute>([
-  ...attributesByHeader(KAFKA_NAMES),
-  ['ce_datacontenttype', 'datacontenttype'],
-]);
-const NATS_ATTRIBUTES = attributesByHeader(NATS_NAMES);
-
-function headerNames(prefix: string, contentType: string): Readonly<Record<HeaderAttribute, string>> {
-  const names = Object.fromEntries(HEADER_ATTRIBUTES.map((a) => [a, prefix + a])) as Record<
-    HeaderAttribute,
-    string
-  >;
-  names.datacontenttype = contentType;
-  return names;
-}
-
-function attributesByHeader(
-  names: Readonly<Record<HeaderAttribute, string>>,
-): ReadonlyMap<string, HeaderAttribute> {
-  const map = new Map<string, HeaderAttribute>();
-  for (const attribute of HEADER_ATTRIBUTES) map.set(names[attribute], attribute);
-  return map;
-}
 
 const STRUCTURED_KNOWN: ReadonlySet<string> = new Set([
   'id',
@@ -139,35 +96,15 @@ const STRUCTURED_KNOWN: ReadonlySet<string> = new Set([
  * ```
  */
 export function toWireMessage(envelope: Envelope, options: ToWireOptions): WireMessage {
-  checkEnvelopeAttributes(envelope);
+  // Read everything from the checked envelope: a sealed one as is, anything else from its validated copy.
+  const checked = isSealed(envelope) ? envelope : validateEnvelope(envelope);
   const codec = options.codec ?? defaultJson;
-  const contentType = wireContentType(envelope.datacontenttype, codec);
-  if (options.mode === 'structured') return toStructured(envelope, codec, contentType);
-  const kafka = options.style === 'kafka';
-  const names = kafka ? KAFKA_NAMES : NATS_NAMES;
-  const headers: WireHeaders = {};
-  headers[names.specversion] = '1.0';
-  headers[names.id] = kafka ? envelope.id : percentEncode(envelope.id);
-  headers[names.source] = kafka ? envelope.source : percentEncode(envelope.source);
-  headers[names.type] = kafka ? envelope.type : percentEncode(envelope.type);
-  headers[names.time] = envelope.time;
-  headers[names.datacontenttype] = kafka ? contentType : percentEncode(contentType);
-  for (const name of OPTIONAL_HEADER_ATTRIBUTES) {
-    const value = envelope[name];
-    if (value !== undefined) headers[names[name]] = kafka ? value : percentEncode(value);
-  }
-  if (envelope.extensions !== undefined) {
-    const prefix = kafka ? 'ce_' : 'ce-';
-    for (const name of Object.keys(envelope.extensions)) {
-      const value = envelope.extensions[name]!;
-      headers[prefix + name] = kafka ? value : percentEncode(value);
-    }
-  }
-  if (envelope.traceparent !== undefined) headers.traceparent = envelope.traceparent;
-  if (envelope.tracestate !== undefined) headers.tracestate = envelope.tracestate;
+  const contentType = wireContentType(checked.datacontenttype, codec);
+  if (options.mode === 'structured') return toStructured(checked, codec, contentType);
+  const headers = binaryHeaders(checked, contentType, options.style);
   const body =
-    envelope.data === undefined && isJsonCodec(codec) ? new Uint8Array(0) : encodeData(codec, envelope.data);
-  return { key: envelope.partitionkey, headers, body };
+    checked.data === undefined && isJsonCodec(codec) ? new Uint8Array(0) : encodeData(codec, checked.data);
+  return { key: checked.partitionkey, headers, body };
 }
 
 function toStructured(envelope: Envelope, codec: Codec, contentType: string): WireMessage {
@@ -255,8 +192,9 @@ export function decodeWire<T>(
   const headers = wire.headers;
   if (typeof headers !== 'object' || headers === null) throw decodeFailed('headers must be an object');
   checkBodySize(wire.body, limits);
-  const contentType = headers['content-type'];
-  const essence = contentType === undefined ? undefined : mediaEssence(contentType);
+  // Own headers only, like every other header check: an inherited content-type must not pick the mode.
+  const contentType = Object.hasOwn(headers, 'content-type') ? headers['content-type'] : undefined;
+  const essence = typeof contentType === 'string' ? mediaEssence(contentType) : undefined;
   if (essence?.startsWith('application/cloudevents')) {
     validateHeaders(headers, limits);
     if (essence !== STRUCTURED_CONTENT_TYPE) {
@@ -269,8 +207,7 @@ export function decodeWire<T>(
   return decodeBinary<T>(wire, style, limits, resolveCodec, codecs);
 }
 
-// Binary mode reads and validates every header in one pass: the same checks as validateHeaders (count,
-// token names, no CR/LF/NUL, total size), with attribute headers recognised by a map lookup.
+// Binary mode reads and validates every header in one pass (see readBinaryAttributes), then decodes the data.
 function decodeBinary<T>(
   wire: WireMessage,
   style: HeaderStyle,
@@ -278,72 +215,11 @@ function decodeBinary<T>(
   resolveCodec: ((context: CodecContext) => Codec | undefined) | undefined,
   codecs: readonly Codec[],
 ): Envelope<T> {
-  const headers = wire.headers;
-  const kafka = style === 'kafka';
-  const attributes = kafka ? KAFKA_ATTRIBUTES : NATS_ATTRIBUTES;
-  const separator = kafka ? 95 /* _ */ : 45; /* - */
-  // A literal with every attribute gives the object one fixed shape, which keeps the stores below fast.
-  const env: Record<HeaderAttribute, string | undefined> = {
-    id: undefined,
-    source: undefined,
-    type: undefined,
-    specversion: undefined,
-    time: undefined,
-    datacontenttype: undefined,
-    subject: undefined,
-    dataschema: undefined,
-    correlationid: undefined,
-    causationid: undefined,
-    partitionkey: undefined,
-    schemaversion: undefined,
-    destination: undefined,
-    expirytime: undefined,
-    traceparent: undefined,
-    tracestate: undefined,
-  };
-  let extensions: Record<string, string> | undefined;
-  let chars = 0;
-  const names = Object.keys(headers);
-  if (names.length > limits.maxHeaderCount) validateHeaders(headers, limits); // throws the standard error
-  for (const name of names) {
-    const raw = headers[name]!;
-    if (typeof raw !== 'string' || FORBIDDEN_VALUE_CHARS.test(raw)) validateHeaders(headers, limits);
-    chars += name.length + raw.length;
-    const attribute = attributes.get(name);
-    if (attribute !== undefined) {
-      env[attribute] = kafka ? raw : percentDecode(raw, name);
-      continue;
-    }
-    if (!TOKEN.test(name)) validateHeaders(headers, limits);
-    if (name.length > 3 && name.charCodeAt(2) === separator && name.startsWith('ce')) {
-      const extension = name.slice(3);
-      const value = kafka ? raw : percentDecode(raw, name);
-      checkExtensionName(extension);
-      checkString(`extensions.${extension}`, value);
-      extensions ??= {};
-      extensions[extension] = value;
-    }
-  }
-  if (chars * 3 > limits.maxHeaderBytes) validateHeaders(headers, limits);
-  // Kafka's binding says content-type, which wins over a ce_datacontenttype header (the SDK writes both);
-  // for NATS, content-type is the fallback when ce-datacontenttype is missing (HTTP-style producers).
-  const contentType = headers['content-type'];
-  if (kafka && contentType !== undefined) env.datacontenttype = contentType;
-  else env.datacontenttype ??= contentType;
-  env.datacontenttype ??= 'application/json';
-  env.traceparent ??= headers.traceparent;
-  env.tracestate ??= headers.tracestate;
-  if (env.partitionkey === undefined && typeof wire.key === 'string' && wire.key.length > 0) {
-    env.partitionkey = wire.key;
-  }
-  const envelope = checkDecoded(env, extensions);
+  const envelope = readBinaryAttributes(wire, style, limits);
   const codec = pickCodec(envelope, resolveCodec, codecs);
   envelope.data = wire.body.byteLength === 0 && isJsonCodec(codec) ? undefined : decodeData(codec, wire.body);
   return sealEnvelope(envelope as unknown as Envelope<T>);
 }
-
-const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const FORBIDDEN_VALUE_CHARS = /[\r\n\0]/;
 
 function decodeStructured<T>(
   wire: WireMessage,

@@ -79,9 +79,11 @@ function checkDepth(text: string, maxDepth: number): void {
   }
 }
 
-// Keys can be spelt with escapes ("\u005f_proto__"), so any backslash-u also sends the value to the walk.
+// A `__proto__` key, or a `constructor` key holding a `prototype` key, needs "proto" in the text (both names
+// contain it) unless a key is spelt with escapes ("\u005f_proto__"), so any backslash-u also sends the value
+// to the walk. Two scans of the text, not three.
 function mayHoldProtoKeys(text: string): boolean {
-  return text.includes('__proto__') || text.includes('constructor') || text.includes('\\u');
+  return text.includes('proto') || text.includes('\\u');
 }
 
 function scrubProtoKeys(value: unknown, action: ProtoAction, depth: number): void {
