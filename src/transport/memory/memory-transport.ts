@@ -96,8 +96,9 @@ const CLOSED = 3;
  * - Redelivery: `nack({ delayMs })` redelivers after the delay on the broker clock; `attempt` counts deliveries
  *   of a message to its group, including ones taken back by a closing subscription. `maxDeliveries` is ignored
  *   (no broker-side limit: the bus dead-letters).
- * - Memory: a subscription holds at most `concurrency` unsettled deliveries; retention bounds each partition's
- *   history; `maxBacklog` makes `publish` wait while a live group is that far behind on the partition.
+ * - Memory: a subscription holds at most `concurrency` unsettled deliveries; retention bounds each partition
+ *   (`maxMessages` in all, `maxConsumed` of history every group has read, 1 000 by default); `maxBacklog`
+ *   makes `publish` wait while a live group is that far behind on the partition.
  * - Close: publishes made while closing are still accepted (a draining handler may publish); waiting ones are
  *   flushed within the grace period, then rejected with `SWB_TRANSPORT_CLOSED`.
  *

@@ -159,17 +159,25 @@ export class MemoryTopic {
   }
 
   /**
-   * Applies retention to partition `p`: drops the oldest entries while over `maxMessages` or older than
-   * `maxAgeMs`, but never one a group with a live subscriber has not been handed yet. Groups without a live
-   * subscriber skip what was dropped and count it.
+   * Applies retention to partition `p`: drops what every group has read beyond the newest `maxConsumed`, then
+   * the oldest entries while over `maxMessages` or older than `maxAgeMs`, but never one a group with a live
+   * subscriber has not been handed yet. Groups without a live subscriber skip what was dropped and count it.
    */
   trim(p: number): void {
     const log = this.logs[p]!;
-    const { maxMessages } = this.options;
+    const { maxMessages, maxConsumed } = this.options;
+    const groups = this.groups;
+    // With no group at all, nothing has been read: everything waits for the first subscriber.
+    if (log.size > maxConsumed && groups.length > 0) {
+      let read = log.end;
+      for (const group of groups) if (group.readPos[p]! < read) read = group.readPos[p]!;
+      const keepFrom = read - maxConsumed;
+      while (log.start < keepFrom) log.dropOldest();
+    }
     const ageLimited = this.maxAgeMs !== Number.POSITIVE_INFINITY;
     if (log.size <= maxMessages && !ageLimited) return;
     let floor = log.end;
-    for (const group of this.groups) {
+    for (const group of groups) {
       if (group.live && group.readPos[p]! < floor) floor = group.readPos[p]!;
     }
     const expiredAt = ageLimited ? this.options.clock.now() - this.maxAgeMs : Number.NEGATIVE_INFINITY;
@@ -178,7 +186,7 @@ export class MemoryTopic {
       if (!over && !(log.oldest()!.timestamp <= expiredAt)) break;
       log.dropOldest();
     }
-    for (const group of this.groups) {
+    for (const group of groups) {
       const pos = group.readPos[p]!;
       if (pos < log.start) {
         group.dropped += log.start - pos;

@@ -106,6 +106,10 @@ describe('memory transport validation', () => {
     expect(() => memoryTransport({ maxBacklog: 1.5 })).toThrow(/maxBacklog/);
     expect(() => memoryTransport({ retention: { maxMessages: -1 } })).toThrow(/maxMessages/);
     expect(() => memoryTransport({ retention: { maxAgeMs: 0 } })).toThrow(/maxAgeMs/);
+    expect(() => memoryTransport({ retention: { maxConsumed: 0.5 } })).toThrow(/maxConsumed/);
+    // History is part of what a partition keeps, so it never exceeds maxMessages.
+    expect(memoryTransport({ retention: { maxMessages: 10 } }).broker.options.maxConsumed).toBe(10);
+    expect(memoryTransport().broker.options).toMatchObject({ maxMessages: 10_000, maxConsumed: 1_000 });
     expect(
       memoryTransport({ retention: { maxMessages: Number.POSITIVE_INFINITY } }).broker.options.maxMessages,
     ).toBe(Number.POSITIVE_INFINITY);

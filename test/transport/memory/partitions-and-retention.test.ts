@@ -58,6 +58,50 @@ describe('memory transport retention', () => {
     await transport.close();
   });
 
+  it('keeps at most maxConsumed messages every group has read, for groups that come later', async () => {
+    const transport = memoryTransport({ partitions: 1, retention: { maxMessages: 100, maxConsumed: 3 } });
+    const first: number[] = [];
+    await transport.subscribe('t', collect(first), { group: 'first' });
+    for (let i = 0; i < 10; i++) await transport.publish('t', msg(i));
+    await flush();
+    expect(first).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // Trimmed on the next append: the three newest read messages stay, plus the new one nobody read yet.
+    await transport.publish('t', msg(10));
+    const log = transport.broker.topic('t').logs[0]!;
+    expect([log.start, log.end]).toEqual([7, 11]);
+    await flush();
+    expect(first).toHaveLength(11);
+    // Trimmed again when a group is created: 'first' has read 10 as well now.
+    const late: number[] = [];
+    await transport.subscribe('t', collect(late), { group: 'late', startFrom: 'earliest' });
+    await flush();
+    expect(late).toEqual([8, 9, 10]);
+    // Nothing was dropped before a group read it.
+    expect(transport.broker.dropped()).toBe(0);
+    await transport.close();
+  });
+
+  it('keeps unread messages of an idle group beyond maxConsumed, and frees read ones with maxConsumed 0', async () => {
+    const transport = memoryTransport({ partitions: 1, retention: { maxConsumed: 0 } });
+    const idle = await transport.subscribe('t', (d) => d.ack(), { group: 'idle' });
+    await idle.close();
+    const live: number[] = [];
+    await transport.subscribe('t', collect(live), { group: 'live' });
+    for (let i = 0; i < 50; i++) await transport.publish('t', msg(i));
+    await flush();
+    expect(live).toHaveLength(50);
+    // The idle group has read none of them: all stay.
+    expect(transport.broker.topic('t').logs[0]!.size).toBe(50);
+    const back: number[] = [];
+    await transport.subscribe('t', collect(back), { group: 'idle' });
+    await flush();
+    expect(back).toEqual(Array.from({ length: 50 }, (_, i) => i));
+    // Every group has read everything now: the next append frees all but itself.
+    await transport.publish('t', msg(50));
+    expect(transport.broker.topic('t').logs[0]!.size).toBe(1);
+    await transport.close();
+  });
+
   it('stays bounded over many more messages than it keeps', async () => {
     const transport = memoryTransport({ partitions: 1, retention: { maxMessages: 10 } });
     for (let i = 0; i < 5000; i++) await transport.publish('t', msg(i));
