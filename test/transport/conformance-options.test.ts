@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { WireMessage } from '../../src/envelope/types.js';
 import { isSwitchboardError } from '../../src/errors.js';
 import { waitFor } from '../../src/testing/index.js';
+import { CONFORMANCE_TESTS } from '../../src/testing/transport-conformance/names.js';
 import { resolveConformanceOptions } from '../../src/testing/transport-conformance/options.js';
 import { runConformanceScenario } from '../../src/testing/transport-conformance/run.js';
 import { memoryBroker, memoryTransport } from '../../src/transport/memory/index.js';
@@ -24,6 +25,20 @@ describe('conformance options', () => {
       ['reconnect', 'because'],
       ['pause-and-resume', 'because'],
     ]);
+    expect(resolved.selected.size).toBe(CONFORMANCE_TESTS.length);
+  });
+
+  it('registers only the scenarios named in `only`', () => {
+    const resolved = resolveConformanceOptions({
+      name: 'x',
+      create,
+      only: ['reconnect', 'pause-and-resume'],
+    });
+    expect([...resolved.selected].sort()).toEqual(['pause-and-resume', 'reconnect']);
+    expect(() => resolveConformanceOptions({ name: 'x', create, only: ['nope' as never] })).toThrow(
+      /unknown conformance test in only/,
+    );
+    expect(() => resolveConformanceOptions({ name: 'x', create, only: [] })).toThrow(/at least one/);
   });
 
   it('refuses a setup mistake at registration', () => {

@@ -48,6 +48,17 @@ export interface TransportConformanceOptions {
   readonly features?: Partial<TransportFeatures> | undefined;
   /** Scenarios to skip, each group with its reason. */
   readonly skip?: readonly ConformanceSkip[] | undefined;
+  /**
+   * The scenarios this call registers; default all. For a suite split across files (one file against a shared
+   * broker, one against a broker it can restart), so the scenarios each file leaves to the other are not
+   * registered at all rather than reported as skipped.
+   *
+   * @example
+   * ```ts
+   * runTransportConformance({ name: 'restartable', create, restart, only: ['reconnect'] });
+   * ```
+   */
+  readonly only?: readonly ConformanceTestName[] | undefined;
   /** Restarts the broker; the `reconnect` scenario runs only with it and `features.restartable`. */
   readonly restart?: (() => Promise<void>) | undefined;
   /**
@@ -70,6 +81,8 @@ export interface ResolvedConformanceOptions extends TransportConformanceOptions 
   readonly messageCountScale: number;
   /** Why each skipped scenario is skipped. */
   readonly skipped: ReadonlyMap<ConformanceTestName, string>;
+  /** The scenarios registered. */
+  readonly selected: ReadonlySet<ConformanceTestName>;
 }
 
 /** Validates options; a mistake here is a broken test setup, so it throws `SWB_CONFIG_INVALID` at once. */
@@ -96,5 +109,11 @@ export function resolveConformanceOptions(options: TransportConformanceOptions):
       skipped.set(test, entry.reason);
     }
   }
-  return { ...options, timeoutScale, messageCountScale, skipped };
+  for (const test of options.only ?? []) {
+    if (!known.has(test)) throw invalid(`unknown conformance test in only: ${test}`);
+  }
+  if (options.only !== undefined && options.only.length === 0)
+    throw invalid('only must name at least one test');
+  const selected = new Set<ConformanceTestName>(options.only ?? CONFORMANCE_TESTS);
+  return { ...options, timeoutScale, messageCountScale, skipped, selected };
 }

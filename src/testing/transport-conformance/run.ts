@@ -16,7 +16,8 @@ const DISPOSE_BUDGET_MS = 10_000;
 /**
  * Registers one vitest `describe` block with every conformance scenario (see {@link CONFORMANCE_TESTS}) run
  * against transports from `options.create`. Call it at the top level of a test file. Scenarios a transport's
- * features rule out are reported as skipped with the missing feature; `skip` skips others with your reason.
+ * features rule out are reported as skipped with the missing feature; `skip` skips others with your reason;
+ * `only` registers a subset (a suite split across files).
  * Every scenario uses its own random topic and group names, so runs against a shared broker do not interfere,
  * and closes all it opened even when it fails.
  *
@@ -39,6 +40,7 @@ export function runTransportConformance(options: TransportConformanceOptions): v
   const resolved = resolveConformanceOptions(options);
   describe(resolved.name, () => {
     for (const scenario of SCENARIOS) {
+      if (!resolved.selected.has(scenario.name)) continue;
       const reason = resolved.skipped.get(scenario.name);
       if (reason !== undefined) {
         it.skip(`${scenario.name} (skipped: ${reason})`, () => {});

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from 'vitest';
 import { type RestartableNatsServer, startNatsServer } from '../../../scripts/nats/server.js';
-import { CONFORMANCE_TESTS, runTransportConformance } from '../../../src/testing/index.js';
+import { runTransportConformance } from '../../../src/testing/index.js';
 import { natsTransport } from '../../../src/transport/nats/index.js';
 import { natsUrl } from '../../support/nats-helpers.js';
 
@@ -30,11 +30,7 @@ if (natsUrl !== '') {
     restart: async () => {
       await server?.restart({ downMs: 500 });
     },
-    skip: [
-      {
-        tests: CONFORMANCE_TESTS.filter((name) => name !== 'reconnect'),
-        reason: 'run against the shared server in conformance-jetstream.test.ts',
-      },
-    ],
+    // The other scenarios run against the shared server in conformance-jetstream.test.ts.
+    only: ['reconnect'],
   });
 }

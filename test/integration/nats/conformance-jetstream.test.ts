@@ -1,5 +1,5 @@
 import { afterAll } from 'vitest';
-import { runTransportConformance } from '../../../src/testing/index.js';
+import { CONFORMANCE_TESTS, runTransportConformance } from '../../../src/testing/index.js';
 import { natsTransport } from '../../../src/transport/nats/index.js';
 import { deleteStreams, natsUrl, uniqueStreamPrefix } from '../../support/nats-helpers.js';
 
@@ -13,13 +13,8 @@ if (natsUrl !== '') {
     // ack_wait (seen once in concurrent-close on a loaded machine): a short ack_wait keeps that inside the
     // scenario's window; it is still a real redelivery by the broker, nothing is faked.
     create: () => natsTransport({ servers: natsUrl, streamPrefix, ackWaitMs: 5_000 }),
-    skip: [
-      {
-        tests: ['reconnect'],
-        reason:
-          'runs in conformance-jetstream-restart.test.ts against a private nats-server the test can restart',
-      },
-    ],
+    // `reconnect` runs in conformance-jetstream-restart.test.ts against a private nats-server it can restart.
+    only: CONFORMANCE_TESTS.filter((name) => name !== 'reconnect'),
   });
   afterAll(() => deleteStreams(streamPrefix));
 }
