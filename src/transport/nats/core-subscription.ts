@@ -10,9 +10,10 @@
  */
 import type { Msg, NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node';
 import { SwitchboardError } from '../../errors.js';
+import type { DeliveryCoordinates } from '../../transport/types.js';
 import { BaseSubscription, type BaseSubscriptionOptions, type Inbound } from './base-subscription.js';
 import { wireHeadersOf } from './headers.js';
-import { keyFromSubject } from './subjects.js';
+import { SubjectReader } from './subjects.js';
 
 /** Options of a {@link CoreSubscription}. */
 export interface CoreSubscriptionOptions extends BaseSubscriptionOptions {
@@ -27,6 +28,9 @@ export class CoreSubscription extends BaseSubscription<null> {
   private readonly maxQueued: number;
   private readonly timers = new Set<NodeJS.Timeout>();
   private dropped = 0;
+  private readonly subjects = new SubjectReader();
+  /** Coordinates of the last subject read, shared by its messages (they hold only the subject). */
+  private coordinates: DeliveryCoordinates = {};
 
   protected readonly settler = {
     ack: (): void => {},
@@ -71,10 +75,12 @@ export class CoreSubscription extends BaseSubscription<null> {
       }
       return;
     }
+    const subjects = this.subjects;
+    if (subjects.read(msg)) this.coordinates = Object.freeze({ subject: subjects.subject });
     this.accept({
-      message: { key: keyFromSubject(msg.subject), headers: wireHeadersOf(msg), body: msg.data },
+      message: { key: subjects.key, headers: wireHeadersOf(msg), body: msg.data },
       attempt: 1,
-      coordinates: { subject: msg.subject },
+      coordinates: this.coordinates,
       raw: null,
     });
   }

@@ -30,7 +30,7 @@ import {
 import { BaseSubscription, type BaseSubscriptionOptions, type Inbound } from './base-subscription.js';
 import { isNotFound } from './errors.js';
 import { wireHeadersOf } from './headers.js';
-import { keyFromSubject } from './subjects.js';
+import { SubjectReader } from './subjects.js';
 
 const MS_TO_NS = 1_000_000;
 const ACK = new TextEncoder().encode('+ACK');
@@ -112,6 +112,7 @@ export class JetStreamSubscription extends BaseSubscription<Msg> {
   private workingTimer: NodeJS.Timeout | undefined;
   private retryTimer: NodeJS.Timeout | undefined;
   private readonly budget: number;
+  private readonly subjects = new SubjectReader();
 
   protected readonly settler = {
     ack: (item: Inbound<Msg>): void => {
@@ -299,13 +300,15 @@ export class JetStreamSubscription extends BaseSubscription<Msg> {
       if (++pull.received >= pull.batch) this.pulls.delete(reply);
       break;
     }
+    const subjects = this.subjects;
+    subjects.read(msg);
     const item: Inbound<Msg> = {
-      message: { key: keyFromSubject(msg.subject), headers: wireHeadersOf(msg), body: msg.data },
+      message: { key: subjects.key, headers: wireHeadersOf(msg), body: msg.data },
       attempt: info.deliveryCount,
       coordinates: {
         stream: info.stream,
         sequence: info.streamSequence,
-        subject: msg.subject,
+        subject: subjects.subject,
         timestamp: info.timestampMs,
       },
       raw: msg,

@@ -10,7 +10,7 @@ import type { Msg, NatsConnection, Subscription as NatsSubscription } from '@nat
 import { headers as natsHeaders } from '@nats-io/transport-node';
 import { isSwitchboardError, SwitchboardError } from '../../errors.js';
 import type { Subscription, WireResponder } from '../../transport/types.js';
-import { toNatsHeaders, wireHeadersOf } from './headers.js';
+import { encodeNatsHeaders, wireHeadersOf } from './headers.js';
 import { keyFromSubject } from './subjects.js';
 
 /**
@@ -76,7 +76,7 @@ export class ResponderSubscription implements Subscription {
         controller.signal,
       );
       if (controller.signal.aborted) return;
-      const hdrs = toNatsHeaders(reply.headers);
+      const hdrs = encodeNatsHeaders(reply.headers);
       msg.respond(reply.body, hdrs === undefined ? undefined : { headers: hdrs });
     } catch (error) {
       this.options.onError(error, `responder on ${this.topic}`);

@@ -26,6 +26,8 @@ export const EMPTY_KEY_TOKEN = '__';
 export const MAX_KEY_TOKEN_LENGTH = 1024;
 
 const PLAIN_TOKEN = /^[A-Za-z0-9-][A-Za-z0-9_-]*$/;
+/** Short keys known to be their own token; bounded, emptied when full. */
+const plainKeys = new Set<string>();
 const TOPIC = /^[^\s.*>]+(\.[^\s.*>]+)*$/;
 
 /**
@@ -41,7 +43,15 @@ const TOPIC = /^[^\s.*>]+(\.[^\s.*>]+)*$/;
 export function encodeKeyToken(key: string | undefined): string {
   if (key === undefined) return NO_KEY_TOKEN;
   if (key === '') return EMPTY_KEY_TOKEN;
-  const token = PLAIN_TOKEN.test(key) ? key : `_${Buffer.from(key, 'utf8').toString('base64url')}`;
+  const known = plainKeys.has(key);
+  if (known) return key;
+  const plain = PLAIN_TOKEN.test(key);
+  if (plain && key.length <= 64) {
+    // Keys repeat (an order id, a tenant): remember short plain ones instead of testing them on every publish.
+    if (plainKeys.size >= 4096) plainKeys.clear();
+    plainKeys.add(key);
+  }
+  const token = plain ? key : `_${Buffer.from(key, 'utf8').toString('base64url')}`;
   if (token.length > MAX_KEY_TOKEN_LENGTH) {
     throw new SwitchboardError('SWB_PUBLISH_FAILED', 'message key too long for a NATS subject token', {
       details: { limit: MAX_KEY_TOKEN_LENGTH, length: token.length },
@@ -89,6 +99,53 @@ export function topicFilter(prefix: string, topic: string): string {
 export function keyFromSubject(subject: string): string | undefined {
   const dot = subject.lastIndexOf('.');
   return decodeKeyToken(dot === -1 ? subject : subject.slice(dot + 1));
+}
+
+/** What nats.js keeps of a received message: the subject's bytes, decoded only when `subject` is read. */
+interface RawSubject {
+  readonly _msg?: { readonly subject?: unknown };
+  readonly subject: string;
+}
+
+/**
+ * Reads the subject and key of received messages, reusing the last ones when the subject's bytes repeat (most
+ * messages of a subscription share a few subjects): nats.js decodes the subject with a `TextDecoder` per message
+ * otherwise. One reader per subscription.
+ *
+ * @example
+ * ```ts
+ * const reader = new SubjectReader();
+ * reader.read(msg);
+ * console.log(reader.subject, reader.key);
+ * ```
+ */
+export class SubjectReader {
+  /** The subject of the message last read. */
+  subject = '';
+  /** The key of the message last read. */
+  key: string | undefined;
+  private bytes: Uint8Array | undefined;
+
+  /** Reads `msg`'s subject and key into {@link subject} and {@link key}; returns whether they changed. */
+  read(msg: RawSubject): boolean {
+    const raw = msg._msg?.subject;
+    if (raw instanceof Uint8Array) {
+      const last = this.bytes;
+      if (last !== undefined && last.length === raw.length) {
+        let i = raw.length - 1;
+        while (i >= 0 && raw[i] === last[i]) i--;
+        if (i < 0) return false;
+      }
+      // A copy: the parser's bytes may belong to a buffer that is reused.
+      this.bytes = raw.slice();
+    } else {
+      this.bytes = undefined;
+    }
+    const subject = msg.subject;
+    this.subject = subject;
+    this.key = keyFromSubject(subject);
+    return true;
+  }
 }
 
 /**

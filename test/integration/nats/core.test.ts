@@ -2,7 +2,15 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { isSwitchboardError } from '../../../src/errors.js';
 import { type NatsTransport, natsTransport } from '../../../src/transport/nats/index.js';
 import type { Delivery } from '../../../src/transport/types.js';
-import { bytes, describeNats, natsUrl, text, uniqueName, until } from '../../support/nats-helpers.js';
+import {
+  bytes,
+  describeNats,
+  natsUrl,
+  rawConnection,
+  text,
+  uniqueName,
+  until,
+} from '../../support/nats-helpers.js';
 
 describeNats('NATS core mode', () => {
   let transport: NatsTransport;
@@ -71,6 +79,29 @@ describeNats('NATS core mode', () => {
     expect(a.length).toBeGreaterThan(0);
     expect(b.length).toBeGreaterThan(0);
     await Promise.all(subs.map((s) => s.close()));
+  });
+
+  // What core mode gives instead of the conformance scenarios it leaves out (conformance-core.test.ts): a
+  // delivery unsettled when its subscription closes is aborted and gone, never redelivered (at-most-once).
+  it('aborts a delivery unsettled at close and never redelivers it to the next subscriber', async () => {
+    const topic = uniqueName();
+    const held: Delivery[] = [];
+    const first = await transport.subscribe(topic, (d) => void held.push(d), { group: 'g' });
+    await transport.publish(topic, { headers: {}, body: bytes('held') });
+    await until(() => held.length === 1, 5000, 'the held delivery');
+    await first.close({ graceMs: 0 });
+    expect(held[0]!.signal.aborted).toBe(true);
+    const later: string[] = [];
+    const second = await transport.subscribe(
+      topic,
+      (d) => d.ack().then(() => void later.push(text(d.message.body))),
+      { group: 'g' },
+    );
+    await transport.publish(topic, { headers: {}, body: bytes('after') });
+    await until(() => later.includes('after'), 5000, 'the message after close');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(later).toEqual(['after']);
+    await second.close();
   });
 
   it('redelivers a nacked message locally after its delay, keeping per-key order', async () => {
@@ -189,6 +220,37 @@ describeNats('NATS core mode', () => {
     await expect(aborted).rejects.toMatchObject({ code: 'SWB_ABORTED' });
 
     await Promise.all([sub.close(), failing.close(), slow.close({ graceMs: 1000 })]);
+  });
+
+  it('matches concurrent replies to their requests, and fails waiting requests when the connection closes', async () => {
+    const topic = uniqueName('many');
+    const sub = await transport.respond(topic, async (request) => {
+      // Answer out of order: later requests first.
+      await new Promise((resolve) => setTimeout(resolve, 50 - Number(text(request.body))));
+      return { headers: {}, body: bytes(`re:${text(request.body)}`) };
+    });
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        transport.request(topic, { headers: {}, body: bytes(String(i)) }, { timeoutMs: 5000 }),
+      ),
+    );
+    expect(replies.map((r) => text(r.body))).toEqual(Array.from({ length: 40 }, (_, i) => `re:${i}`));
+
+    const own = await rawConnection();
+    const borrowed = natsTransport({ connection: own, mode: 'core' });
+    const silent = uniqueName('silent');
+    own.subscribe(`rpc.${silent}.*`, { callback: () => {} });
+    await own.flush();
+    const waiting = borrowed
+      .request(silent, { headers: {}, body: bytes('x') }, { timeoutMs: 10_000 })
+      .catch((e: unknown) => e);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    await own.close();
+    const error = await waiting;
+    expect(isSwitchboardError(error, 'SWB_TRANSPORT_UNAVAILABLE')).toBe(true);
+    expect(Date.now() - started).toBeLessThan(5000);
+    await Promise.all([sub.close(), borrowed.close()]);
   });
 
   it('rejects invalid headers and topics, and everything after close', async () => {

@@ -9,6 +9,7 @@ import {
   encodeKeyToken,
   keyFromSubject,
   messageSubject,
+  SubjectReader,
   safeName,
 } from '../../../src/transport/nats/subjects.js';
 
@@ -23,6 +24,55 @@ describe('NATS subject mapping', () => {
         expect(keyFromSubject(messageSubject('p.', 'orders.eu', key))).toBe(key);
       }),
     );
+  });
+
+  it('encodes a key the same the second time (remembered plain keys) and still refuses long ones', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.option(fc.string({ maxLength: 80 }), { nil: undefined }), { maxLength: 30 }),
+        (keys) => {
+          for (const key of [...keys, ...keys]) {
+            if (key !== undefined && key.length > 700) continue;
+            expect(decodeKeyToken(encodeKeyToken(key))).toBe(key);
+          }
+        },
+      ),
+    );
+    expect(() => encodeKeyToken('y'.repeat(1025))).toThrow(
+      expect.objectContaining({ code: 'SWB_PUBLISH_FAILED' }),
+    );
+    expect(() => encodeKeyToken('y'.repeat(1025))).toThrow(
+      expect.objectContaining({ code: 'SWB_PUBLISH_FAILED' }),
+    );
+  });
+
+  it('reads subjects and keys of received messages, reusing the last only when the bytes are the same', () => {
+    const encoder = new TextEncoder();
+    const received = (subject: string) => ({ _msg: { subject: encoder.encode(subject) }, subject });
+    const reader = new SubjectReader();
+    const subjects = fc.constantFrom(
+      'o.a',
+      'o.b',
+      'o.ab',
+      'o._',
+      'o.__',
+      messageSubject('', 'o', 'x.y'),
+      'p.b',
+    );
+    fc.assert(
+      fc.property(fc.array(subjects, { minLength: 1, maxLength: 20 }), (list) => {
+        for (const subject of list) {
+          reader.read(received(subject));
+          expect(reader.subject).toBe(subject);
+          expect(reader.key).toBe(keyFromSubject(subject));
+        }
+      }),
+    );
+    // Without nats.js internals it reads the subject property.
+    expect(reader.read({ subject: 'o.zz' })).toBe(true);
+    expect(reader.key).toBe('zz');
+    expect(reader.read(received('o.zz'))).toBe(true);
+    expect(reader.read(received('o.zz'))).toBe(false);
   });
 
   it('keeps plain keys readable and tells the special ones apart', () => {
