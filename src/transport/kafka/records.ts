@@ -3,6 +3,31 @@ import type { WireHeaders, WireMessage } from '../../envelope/types.js';
 
 const EMPTY = Buffer.alloc(0);
 
+/** Most entries of each byte memo below; a full memo is emptied (names and the values memoised are few). */
+const MEMO_MAX = 256;
+/** Header names as UTF-8 bytes: the same few names come with every record. */
+const nameMemo = new Map<string, Buffer>();
+/** Values of the CloudEvents headers that name a stream of events rather than one event, as UTF-8 bytes. */
+const valueMemo = new Map<string, Buffer>();
+const REPEATING = new Set([
+  'ce_specversion',
+  'ce_type',
+  'ce_source',
+  'ce_dataschema',
+  'content-type',
+  'ce_datacontenttype',
+]);
+
+function memoBytes(memo: Map<string, Buffer>, text: string): Buffer {
+  let bytes = memo.get(text);
+  if (bytes === undefined) {
+    bytes = Buffer.from(text, 'utf8');
+    if (memo.size >= MEMO_MAX) memo.clear();
+    memo.set(text, bytes);
+  }
+  return bytes;
+}
+
 function toBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
@@ -10,7 +35,9 @@ function toBuffer(bytes: Uint8Array): Buffer {
 /**
  * A wire message as a Kafka record: the key as UTF-8 bytes (absent key, null record key), every header as a
  * UTF-8 name and value exactly as given (CloudEvents Kafka binding: `ce_id`, `content-type`, ...), the body as is
- * (no copy).
+ * (no copy). Header names, and the values of the headers that repeat from record to record (spec version, type,
+ * source, content type, schema), are encoded once and their bytes shared between records: the producer only reads
+ * them, and encoding them per record was a tenth of the publish path's CPU.
  *
  * @internal
  */
@@ -21,7 +48,11 @@ export function toRecord(
   const headers = new Map<Buffer, Buffer>();
   for (const name in message.headers) {
     const value = message.headers[name];
-    if (value !== undefined) headers.set(Buffer.from(name, 'utf8'), Buffer.from(value, 'utf8'));
+    if (value === undefined) continue;
+    headers.set(
+      memoBytes(nameMemo, name),
+      REPEATING.has(name) ? memoBytes(valueMemo, value) : Buffer.from(value, 'utf8'),
+    );
   }
   const record: MessageToProduce<Buffer, Buffer, Buffer, Buffer> = {
     topic,

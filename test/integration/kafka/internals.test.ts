@@ -274,6 +274,30 @@ describe('record mapping', () => {
     expect(toRecord('t', { headers: {}, body }).key).toBeUndefined();
   });
 
+  it('maps headers byte for byte whether their bytes come from the memo or not, past the memo filling up', () => {
+    const names = fc.oneof(
+      fc.constantFrom('ce_specversion', 'ce_type', 'ce_source', 'content-type', 'ce_id', 'ce_time'),
+      fc.string({ minLength: 1, maxLength: 12 }),
+    );
+    fc.assert(
+      fc.property(fc.dictionary(names, fc.string({ maxLength: 40 }), { maxKeys: 12 }), (given) => {
+        const headers = toRecord('t', { headers: given, body: new Uint8Array(0) }).headers as Map<
+          Buffer,
+          Buffer
+        >;
+        const read = [...headers].map(([k, v]) => [k.toString('utf8'), v.toString('utf8')]);
+        expect(read).toEqual(Object.entries(given));
+      }),
+      { numRuns: 600 },
+    );
+    // Records share the memoised bytes; one record's headers are never another's.
+    const a = toRecord('t', { headers: { ce_type: 'a.v1', ce_id: '1' }, body: new Uint8Array(0) });
+    const b = toRecord('t', { headers: { ce_type: 'b.v1', ce_id: '2' }, body: new Uint8Array(0) });
+    const values = (r: typeof a) => [...(r.headers as Map<Buffer, Buffer>).values()].map((v) => v.toString());
+    expect(values(a)).toEqual(['a.v1', '1']);
+    expect(values(b)).toEqual(['b.v1', '2']);
+  });
+
   it('reads a record with lower-cased, prototype-free headers, null values and no key', () => {
     const wire = fromRecord({
       key: undefined as unknown as Buffer,
