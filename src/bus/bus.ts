@@ -140,11 +140,23 @@ export class Bus<M extends object = MessageMap> {
         },
       );
     }
+    if (
+      options.contentMode !== undefined &&
+      options.contentMode !== 'binary' &&
+      options.contentMode !== 'structured'
+    ) {
+      throw new SwitchboardError(
+        'SWB_CONFIG_INVALID',
+        "createBus: `contentMode` must be 'binary' or 'structured'",
+        { details: { path: 'contentMode' } },
+      );
+    }
     this.#options = options;
     this.transport = options.transport;
     this.source = options.source;
     const serializer = createEnvelopeSerializer({
       style: options.transport.system === 'kafka' ? 'kafka' : 'nats',
+      ...(options.contentMode === undefined ? {} : { mode: options.contentMode }),
       ...(options.registry === undefined ? {} : { registry: options.registry }),
       ...(options.defaultCodec === undefined ? {} : { defaultCodec: options.defaultCodec }),
       ...(options.limits === undefined ? {} : { limits: options.limits }),
