@@ -6,21 +6,8 @@
  */
 import { type CryptoKey, exportJWK, generateKeyPair, type JWK } from 'jose';
 import { SwitchboardError } from '../../src/index.js';
+import { sleep } from '../shared/sleep.js';
 import type { IndexDocument, OrderItem, UserProfile } from './contracts.js';
-
-const sleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (signal?.aborted === true) return reject(signal.reason);
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
-  });
 
 function unavailable(what: string): SwitchboardError {
   return new SwitchboardError('SWB_STORE_UNAVAILABLE', `${what} is unavailable`, { retryable: true });

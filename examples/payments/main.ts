@@ -5,9 +5,9 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
+import { deleteNatsStreams } from '../shared/nats-cleanup.js';
 import { http, login } from './demo-client.js';
 import { runLoadScenario } from './load.js';
-import { deleteNatsStreams } from './nats-cleanup.js';
 import { startPaymentsPlatform } from './platform.js';
 import { PROTOCOL_MATRIX } from './protocol-matrix.js';
 import { deploymentFromEnv, paymentsDeployment } from './runtime.js';

@@ -8,42 +8,33 @@
  * @module
  */
 import type { Server } from 'node:http';
-import { type Bus, createBus, type Logger, logBusEvents, type Transport } from '../../src/index.js';
+import type { Bus } from '../../src/index.js';
+import { envNumber, isMain } from '../shared/process.js';
 import { jwtKey } from './api/auth.js';
 import { closeServer, listen } from './api/http-server.js';
 import { apiRateLimiter, type RateLimits } from './api/rate-limit.js';
 import { type ReminderScheduler, startReminderScheduler } from './api/reminder-scheduler.js';
 import { createRouter } from './api/router.js';
 import { type TaskService, taskService } from './api/task-service.js';
-import { type Database, openDatabase } from './shared/database.js';
-import {
-  type InvokeResponse,
-  type PlatformEvents,
-  type PlatformTopics,
-  platformRoutes,
-  platformTopics,
-} from './shared/events.js';
-import { healthReport } from './shared/health.js';
-import { jsonLogger, type LogLevel } from './shared/logger.js';
-import { serviceMetrics } from './shared/metrics.js';
-import { type ServiceOutbox, startOutbox } from './shared/outbox.js';
-import { envNumber, isMain, onShutdown } from './shared/process.js';
+import type { InvokeResponse, PlatformEvents } from './shared/events.js';
+import type { ServiceOutbox } from './shared/outbox.js';
 import { platformResiliency, type ResiliencyDurations } from './shared/resiliency.js';
-import { createTransport, transportKindFromEnv } from './shared/transport.js';
+import { runServiceProcess } from './shared/service-process.js';
+import { type PlatformServiceOptions, startServiceRuntime } from './shared/service-runtime.js';
+
+/** This service's name: its bus source and logger and metrics name. */
+const BACKEND_APP_ID = 'backend-api';
 
 /** The default signing secret for local runs. Never use it anywhere else. */
 export const DEV_JWT_SECRET = 'task-platform-dev-secret-change-me-0123456789';
 
 /** Options of {@link startBackendApi}. */
-export interface BackendApiOptions {
-  readonly transport: Transport;
-  readonly db: Database;
+export interface BackendApiOptions extends PlatformServiceOptions {
   /** HS256 secret of the users' JWTs (at least 32 bytes). Default {@link DEV_JWT_SECRET}. */
   readonly jwtSecret?: string;
   readonly host?: string;
   /** 0 (default) picks a free port. */
   readonly port?: number;
-  readonly topics?: PlatformTopics;
   /** How often the reminder scheduler runs, ms. Default 300 000 (the seed's 5 minutes). */
   readonly reminderIntervalMs?: number;
   readonly rateLimits?: RateLimits;
@@ -51,7 +42,6 @@ export interface BackendApiOptions {
   readonly resiliency?: ResiliencyDurations;
   /** Outbox relay polling, ms (PGlite has no NOTIFY). */
   readonly outboxPollMs?: number;
-  readonly logger?: Logger;
 }
 
 /** A running Backend API. */
@@ -78,25 +68,15 @@ export interface BackendApi {
  * ```
  */
 export async function startBackendApi(options: BackendApiOptions): Promise<BackendApi> {
-  const topics = options.topics ?? platformTopics();
-  const logger = options.logger ?? jsonLogger('backend-api', 'silent');
-  const metrics = serviceMetrics('backend-api');
-  const bus = createBus<PlatformEvents>({
+  const runtime = await startServiceRuntime({
+    service: BACKEND_APP_ID,
     transport: options.transport,
-    source: 'backend-api',
-    routes: platformRoutes(topics),
-    version: '5.0.0',
-    logger,
-    telemetry: { meterProvider: metrics.meterProvider },
-  });
-  const unlog = logBusEvents(bus, logger);
-  const outbox = await startOutbox({
     db: options.db,
-    transport: bus.transport,
-    table: 'task_outbox',
-    ...(options.outboxPollMs === undefined ? {} : { pollIntervalMs: options.outboxPollMs }),
-    onError: (error) => logger.warn({ error: error.message }, 'outbox relay failure; will retry'),
+    topics: options.topics,
+    logger: options.logger,
+    outbox: { table: 'task_outbox', pollIntervalMs: options.outboxPollMs, stopBeforeBus: true },
   });
+  const { logger, metrics, bus, outbox, health } = runtime;
   const resiliency = platformResiliency(options.resiliency);
   const tasks = taskService({
     db: options.db,
@@ -104,16 +84,6 @@ export async function startBackendApi(options: BackendApiOptions): Promise<Backe
     outbox,
     dbPolicy: resiliency.policyFor({ component: 'postgresql' }, 'outbound'),
   });
-  const health = () =>
-    healthReport(
-      {
-        database: async () => {
-          await options.db.ping();
-          return undefined;
-        },
-      },
-      bus,
-    );
   const route = createRouter({
     tasks,
     jwtKey: jwtKey(options.jwtSecret ?? DEV_JWT_SECRET),
@@ -144,7 +114,7 @@ export async function startBackendApi(options: BackendApiOptions): Promise<Backe
     logger,
   });
   const { server, url } = await listen(route, {
-    service: 'backend-api',
+    service: BACKEND_APP_ID,
     metrics,
     host: options.host ?? '127.0.0.1',
     port: options.port ?? 0,
@@ -161,40 +131,25 @@ export async function startBackendApi(options: BackendApiOptions): Promise<Backe
       closing ??= (async () => {
         await scheduler.stop();
         await closeServer(server);
-        await outbox.stop();
-        await bus.close({ graceMs: 2000 });
-        unlog();
-        await metrics.shutdown();
+        await runtime.close();
       })();
       return closing;
     },
   };
 }
 
-async function main(): Promise<void> {
-  const kind = transportKindFromEnv(process.env.TRANSPORT);
-  const logger = jsonLogger('backend-api', (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info');
-  const db = await openDatabase({ url: process.env.DATABASE_URL, dataDir: process.env.PGLITE_DIR });
-  const api = await startBackendApi({
-    transport: createTransport({
-      kind,
-      clientId: 'backend-api',
-      natsUrl: process.env.NATS_URL,
-      kafkaBrokers: process.env.KAFKA_BROKERS?.split(','),
-    }),
-    db,
-    jwtSecret: process.env.JWT_SECRET,
-    host: process.env.HOST ?? '127.0.0.1',
-    port: envNumber('PORT', 8080),
-    topics: platformTopics(process.env.TOPIC_PREFIX ?? ''),
-    reminderIntervalMs: envNumber('REMINDER_INTERVAL_MS', 300_000),
-    logger,
-  });
-  logger.info({ url: api.url, transport: kind, database: db.kind }, 'backend-api listening');
-  onShutdown(async () => {
-    await api.close();
-    await db.close();
+if (isMain(import.meta.url)) {
+  await runServiceProcess(BACKEND_APP_ID, async ({ transport, db, topics, logger }) => {
+    const api = await startBackendApi({
+      transport: transport(),
+      db,
+      jwtSecret: process.env.JWT_SECRET,
+      host: process.env.HOST ?? '127.0.0.1',
+      port: envNumber('PORT', 8080),
+      topics,
+      reminderIntervalMs: envNumber('REMINDER_INTERVAL_MS', 300_000),
+      logger,
+    });
+    return { message: 'backend-api listening', where: { url: api.url }, close: () => api.close() };
   });
 }
-
-if (isMain(import.meta.url)) await main();

@@ -9,11 +9,11 @@
  * @module
  */
 import { memoryBroker, memoryTransport } from '../../src/index.js';
+import { envNumber, onShutdown } from '../shared/process.js';
 import { jwtKey, signUserToken } from './api/auth.js';
 import { DEV_JWT_SECRET } from './backend-api.js';
 import { type Platform, type PlatformOptions, startPlatform } from './platform.js';
 import { jsonLogger, type LogLevel } from './shared/logger.js';
-import { envNumber, onShutdown } from './shared/process.js';
 
 const broker = memoryBroker();
 const level = (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'warn';

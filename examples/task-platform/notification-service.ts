@@ -10,67 +10,35 @@
  *
  * @module
  */
-import {
-  type Bus,
-  createBus,
-  type Envelope,
-  type Logger,
-  logBusEvents,
-  permanentError,
-  type Transport,
-} from '../../src/index.js';
-import { postgresIdempotencyStore } from '../../src/postgres/index.js';
+import { type Envelope, permanentError } from '../../src/index.js';
+import { envNumber, isMain } from '../shared/process.js';
 import { type FcmOptions, fcmClient } from './notify/fcm-client.js';
 import { type FcmStub, type StubPush, startFcmStub } from './notify/fcm-stub.js';
 import { createMailer, type MailerOptions, type MailOutcome } from './notify/mailer.js';
 import { recordedChannels, recordNotification } from './notify/notifications-repository.js';
 import { type SinkMessage, type SmtpSink, startSmtpSink } from './notify/smtp-sink.js';
-import { type Database, openDatabase } from './shared/database.js';
+import { type Channel, type ReminderDueEvent, reminderProblems } from './shared/events.js';
+import { runServiceProcess } from './shared/service-process.js';
 import {
-  type Channel,
-  type PlatformEvents,
-  type PlatformTopics,
-  platformRoutes,
-  platformTopics,
-  type ReminderDueEvent,
-  reminderProblems,
-} from './shared/events.js';
-import { healthReport } from './shared/health.js';
-import { jsonLogger, type LogLevel } from './shared/logger.js';
-import { serviceMetrics } from './shared/metrics.js';
-import { startOpsServer } from './shared/ops-server.js';
-import { startOutbox } from './shared/outbox.js';
-import { envNumber, isMain, onShutdown } from './shared/process.js';
-import { createTransport, transportKindFromEnv } from './shared/transport.js';
+  type ConsumerService,
+  type ConsumerServiceOptions,
+  startServiceRuntime,
+} from './shared/service-runtime.js';
 
 /** This service's name: its bus source, consumer group and event-log consumer. */
 export const NOTIFICATION_APP_ID = 'notification-service';
 
 /** Options of {@link startNotificationService}. */
-export interface NotificationServiceOptions {
-  readonly transport: Transport;
-  readonly db: Database;
-  readonly topics?: PlatformTopics;
+export interface NotificationServiceOptions extends ConsumerServiceOptions {
   /** SMTP server and policy (the seed's 2 retries at 5 s and 10 s, 30 s timeout, unless changed). */
   readonly smtp: MailerOptions;
   /** FCM endpoint and policy (the seed's 3 retries at 1 s, 2 s, 4 s, 10 s timeout, unless changed). */
   readonly fcm: FcmOptions;
-  /** Deliveries of one event before it is dead-lettered (the seed's Kafka consumer: 3 retries). Default 4. */
-  readonly maxDeliveries?: number;
-  /** Redelivery delay, ms. Default 1000 (the seed: "Kafka handles retry"). */
-  readonly redeliveryDelay?: number | ((attempt: number) => number);
   readonly outboxPollMs?: number;
-  /** Serve `/health` and `/metrics` on this port (0: a free one); none when absent. */
-  readonly opsPort?: number;
-  readonly logger?: Logger;
 }
 
 /** A running Notification Service. */
-export interface NotificationService {
-  readonly bus: Bus<PlatformEvents>;
-  readonly opsUrl: string | undefined;
-  close(): Promise<void>;
-}
+export type NotificationService = ConsumerService;
 
 const escapeHtml = (text: string): string =>
   text.replace(
@@ -86,7 +54,7 @@ interface ChannelResult {
 }
 
 /**
- * Starts the service.
+ * Starts the service. A failed event is redelivered 1 s later by default (the seed: "Kafka handles retry").
  *
  * @example
  * ```ts
@@ -102,32 +70,16 @@ interface ChannelResult {
 export async function startNotificationService(
   options: NotificationServiceOptions,
 ): Promise<NotificationService> {
-  const topics = options.topics ?? platformTopics();
-  const logger = options.logger ?? jsonLogger(NOTIFICATION_APP_ID, 'silent');
-  const metrics = serviceMetrics(NOTIFICATION_APP_ID);
-  const store = postgresIdempotencyStore({
-    pool: options.db.pool,
-    consumer: NOTIFICATION_APP_ID,
-    table: 'event_log',
-  });
-  await store.ensureSchema();
-  const bus = createBus<PlatformEvents>({
+  const runtime = await startServiceRuntime({
+    service: NOTIFICATION_APP_ID,
     transport: options.transport,
-    source: NOTIFICATION_APP_ID,
-    routes: platformRoutes(topics),
-    idempotency: store,
-    version: '5.0.0',
-    logger,
-    telemetry: { meterProvider: metrics.meterProvider },
-  });
-  const unlog = logBusEvents(bus, logger);
-  const outbox = await startOutbox({
     db: options.db,
-    transport: bus.transport,
-    table: 'notification_outbox',
-    ...(options.outboxPollMs === undefined ? {} : { pollIntervalMs: options.outboxPollMs }),
-    onError: (error) => logger.warn({ error: error.message }, 'outbox relay failure; will retry'),
+    topics: options.topics,
+    logger: options.logger,
+    eventLog: true,
+    outbox: { table: 'notification_outbox', pollIntervalMs: options.outboxPollMs },
   });
+  const { topics, logger, metrics, bus, outbox } = runtime;
   const mailer = createMailer(options.smtp);
   const fcm = fcmClient(options.fcm);
   const sent = metrics.counter('notifications', 'Notifications by channel and status');
@@ -246,38 +198,15 @@ export async function startNotificationService(
     },
   );
 
-  const ops =
-    options.opsPort === undefined
-      ? undefined
-      : await startOpsServer({
-          service: NOTIFICATION_APP_ID,
-          metrics,
-          port: options.opsPort,
-          health: () =>
-            healthReport(
-              {
-                database: async () => {
-                  await options.db.ping();
-                  return undefined;
-                },
-              },
-              bus,
-            ),
-        });
-
+  const opsUrl = await runtime.startOps(options.opsPort);
   let closing: Promise<void> | undefined;
   return {
     bus,
-    opsUrl: ops?.url,
+    opsUrl,
     close() {
       closing ??= (async () => {
-        await ops?.close();
-        await bus.close({ graceMs: 2000 });
-        await outbox.stop();
-        unlog();
+        await runtime.close();
         mailer.close();
-        await store.close();
-        await metrics.shutdown();
       })();
       return closing;
     },
@@ -342,60 +271,48 @@ export async function startLocalDeliveryEndpoints(
   };
 }
 
-async function main(): Promise<void> {
-  const kind = transportKindFromEnv(process.env.TRANSPORT);
-  const logger = jsonLogger(NOTIFICATION_APP_ID, (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info');
-  const db = await openDatabase({ url: process.env.DATABASE_URL, dataDir: process.env.PGLITE_DIR });
-  const local =
-    process.env.SMTP_HOST === undefined || process.env.FCM_URL === undefined
-      ? await startLocalDeliveryEndpoints()
-      : undefined;
-  const service = await startNotificationService({
-    transport: createTransport({
-      kind,
-      clientId: NOTIFICATION_APP_ID,
-      natsUrl: process.env.NATS_URL,
-      kafkaBrokers: process.env.KAFKA_BROKERS?.split(','),
-    }),
-    db,
-    topics: platformTopics(process.env.TOPIC_PREFIX ?? ''),
-    smtp:
-      process.env.SMTP_HOST === undefined
-        ? local!.smtp
-        : {
-            host: process.env.SMTP_HOST,
-            port: envNumber('SMTP_PORT', 587),
-            from: process.env.SMTP_FROM ?? 'tasks@example.com',
-            user: process.env.SMTP_USER,
-            password: process.env.SMTP_PASSWORD,
-          },
-    fcm:
-      process.env.FCM_URL === undefined
-        ? local!.fcmOptions
-        : {
-            url: process.env.FCM_URL,
-            project: process.env.FCM_PROJECT ?? 'task-platform',
-            serverKey: process.env.FCM_SERVER_KEY ?? '',
-          },
-    opsPort: envNumber('OPS_PORT', 8081),
-    logger,
-  });
-  logger.info(
-    {
-      ops: service.opsUrl,
-      transport: kind,
-      database: db.kind,
-      ...(local === undefined
-        ? {}
-        : { smtp_sink: `${local.sink.host}:${local.sink.port}`, fcm_stub: local.fcm.url }),
-    },
-    'notification-service running',
-  );
-  onShutdown(async () => {
-    await service.close();
-    await local?.close();
-    await db.close();
+if (isMain(import.meta.url)) {
+  await runServiceProcess(NOTIFICATION_APP_ID, async ({ transport, db, topics, logger }) => {
+    const local =
+      process.env.SMTP_HOST === undefined || process.env.FCM_URL === undefined
+        ? await startLocalDeliveryEndpoints()
+        : undefined;
+    const service = await startNotificationService({
+      transport: transport(),
+      db,
+      topics,
+      smtp:
+        process.env.SMTP_HOST === undefined
+          ? local!.smtp
+          : {
+              host: process.env.SMTP_HOST,
+              port: envNumber('SMTP_PORT', 587),
+              from: process.env.SMTP_FROM ?? 'tasks@example.com',
+              user: process.env.SMTP_USER,
+              password: process.env.SMTP_PASSWORD,
+            },
+      fcm:
+        process.env.FCM_URL === undefined
+          ? local!.fcmOptions
+          : {
+              url: process.env.FCM_URL,
+              project: process.env.FCM_PROJECT ?? 'task-platform',
+              serverKey: process.env.FCM_SERVER_KEY ?? '',
+            },
+      opsPort: envNumber('OPS_PORT', 8081),
+      logger,
+    });
+    return {
+      message: 'notification-service running',
+      where: { ops: service.opsUrl },
+      details:
+        local === undefined
+          ? {}
+          : { smtp_sink: `${local.sink.host}:${local.sink.port}`, fcm_stub: local.fcm.url },
+      async close() {
+        await service.close();
+        await local?.close();
+      },
+    };
   });
 }
-
-if (isMain(import.meta.url)) await main();

@@ -11,66 +11,38 @@
  * @module
  */
 import {
-  type Bus,
-  createBus,
   type Envelope,
   type HandlerContext,
-  type Logger,
-  logBusEvents,
   permanentError,
   SwitchboardError,
   type SwitchboardPolicy,
-  type Transport,
 } from '../../src/index.js';
-import { postgresIdempotencyStore } from '../../src/postgres/index.js';
+import { envNumber, isMain } from '../shared/process.js';
 import { nextOccurrence } from './recurring/recurrence.js';
-import { type Database, openDatabase } from './shared/database.js';
-import {
-  type InvokeResponse,
-  type PlatformEvents,
-  type PlatformTopics,
-  platformRoutes,
-  platformTopics,
-  type TaskEvent,
-  taskEventProblems,
-} from './shared/events.js';
-import { healthReport } from './shared/health.js';
-import { jsonLogger, type LogLevel } from './shared/logger.js';
-import { serviceMetrics } from './shared/metrics.js';
-import { startOpsServer } from './shared/ops-server.js';
-import { envNumber, isMain, onShutdown } from './shared/process.js';
+import { type InvokeResponse, type TaskEvent, taskEventProblems } from './shared/events.js';
 import { platformResiliency, type ResiliencyDurations } from './shared/resiliency.js';
-import { createTransport, transportKindFromEnv } from './shared/transport.js';
+import { runServiceProcess } from './shared/service-process.js';
+import {
+  type ConsumerService,
+  type ConsumerServiceOptions,
+  startServiceRuntime,
+} from './shared/service-runtime.js';
 
 /** The app id this service presents to the Backend API (the seed's `dapr-app-id`). */
 export const RECURRING_APP_ID = 'recurring-task-service';
 
 /** Options of {@link startRecurringTaskService}. */
-export interface RecurringTaskServiceOptions {
-  readonly transport: Transport;
-  readonly db: Database;
-  readonly topics?: PlatformTopics;
+export interface RecurringTaskServiceOptions extends ConsumerServiceOptions {
   /** Shorter policy durations (tests); the seed's otherwise (retry 1 s..10 s, breaker open 30 s, call 60 s). */
   readonly resiliency?: ResiliencyDurations;
-  /** Deliveries of one event before it is dead-lettered. Default 4: the first and the seed's 3 retries. */
-  readonly maxDeliveries?: number;
-  /** Delay before a redelivery, ms, by attempt. Default the seed's 1 s, 2 s, 4 s. */
-  readonly redeliveryDelay?: number | ((attempt: number) => number);
   /** How long one service call may wait for its reply, ms. Default 60 000 (the seed's Dapr timeout). */
   readonly invokeTimeoutMs?: number;
-  /** Serve `/health` and `/metrics` on this port (0: a free one); no server when absent. */
-  readonly opsPort?: number;
-  readonly logger?: Logger;
 }
 
 /** A running Recurring Task Service. */
-export interface RecurringTaskService {
-  readonly bus: Bus<PlatformEvents>;
+export interface RecurringTaskService extends ConsumerService {
   /** The composed service-invocation policy (retry, breaker, timeout) from the resiliency YAML. */
   readonly policy: SwitchboardPolicy;
-  /** `/health` and `/metrics`, when an ops port was given. */
-  readonly opsUrl: string | undefined;
-  close(): Promise<void>;
 }
 
 /** A reply the policy should not retry (a 4xx): carried out as a value, so it does not trip the breaker. */
@@ -84,7 +56,7 @@ function errorCodeOf(body: unknown): string {
 }
 
 /**
- * Starts the service.
+ * Starts the service. A failed event is redelivered after 1 s, 2 s, 4 s by default (the seed's back-off).
  *
  * @example
  * ```ts
@@ -94,25 +66,15 @@ function errorCodeOf(body: unknown): string {
 export async function startRecurringTaskService(
   options: RecurringTaskServiceOptions,
 ): Promise<RecurringTaskService> {
-  const topics = options.topics ?? platformTopics();
-  const logger = options.logger ?? jsonLogger(RECURRING_APP_ID, 'silent');
-  const metrics = serviceMetrics(RECURRING_APP_ID);
-  const store = postgresIdempotencyStore({
-    pool: options.db.pool,
-    consumer: RECURRING_APP_ID,
-    table: 'event_log',
-  });
-  await store.ensureSchema();
-  const bus = createBus<PlatformEvents>({
+  const runtime = await startServiceRuntime({
+    service: RECURRING_APP_ID,
     transport: options.transport,
-    source: RECURRING_APP_ID,
-    routes: platformRoutes(topics),
-    idempotency: store,
-    version: '5.0.0',
-    logger,
-    telemetry: { meterProvider: metrics.meterProvider },
+    db: options.db,
+    topics: options.topics,
+    logger: options.logger,
+    eventLog: true,
   });
-  const unlog = logBusEvents(bus, logger);
+  const { topics, logger, metrics, bus } = runtime;
   const policy = platformResiliency(options.resiliency).policyFor({ app: 'backend-api' }, 'outbound');
   const invokeTimeoutMs = options.invokeTimeoutMs ?? 60_000;
   const created = metrics.counter('recurring_tasks_created', 'Next occurrences created');
@@ -220,64 +182,23 @@ export async function startRecurringTaskService(
     idempotencyLeaseMs: Math.max(30_000, invokeTimeoutMs * 5),
   });
 
-  const ops =
-    options.opsPort === undefined
-      ? undefined
-      : await startOpsServer({
-          service: RECURRING_APP_ID,
-          metrics,
-          port: options.opsPort,
-          health: () =>
-            healthReport(
-              {
-                database: async () => {
-                  await options.db.ping();
-                  return undefined;
-                },
-              },
-              bus,
-            ),
-        });
-
-  let closing: Promise<void> | undefined;
-  return {
-    bus,
-    policy,
-    opsUrl: ops?.url,
-    close() {
-      closing ??= (async () => {
-        await ops?.close();
-        await bus.close({ graceMs: 2000 });
-        unlog();
-        await store.close();
-        await metrics.shutdown();
-      })();
-      return closing;
-    },
-  };
+  const opsUrl = await runtime.startOps(options.opsPort);
+  return { bus, policy, opsUrl, close: () => runtime.close() };
 }
 
-async function main(): Promise<void> {
-  const kind = transportKindFromEnv(process.env.TRANSPORT);
-  const logger = jsonLogger(RECURRING_APP_ID, (process.env.LOG_LEVEL as LogLevel | undefined) ?? 'info');
-  const db = await openDatabase({ url: process.env.DATABASE_URL, dataDir: process.env.PGLITE_DIR });
-  const service = await startRecurringTaskService({
-    transport: createTransport({
-      kind,
-      clientId: RECURRING_APP_ID,
-      natsUrl: process.env.NATS_URL,
-      kafkaBrokers: process.env.KAFKA_BROKERS?.split(','),
-    }),
-    db,
-    topics: platformTopics(process.env.TOPIC_PREFIX ?? ''),
-    opsPort: envNumber('OPS_PORT', 8082),
-    logger,
-  });
-  logger.info({ ops: service.opsUrl, transport: kind, database: db.kind }, 'recurring-task-service running');
-  onShutdown(async () => {
-    await service.close();
-    await db.close();
+if (isMain(import.meta.url)) {
+  await runServiceProcess(RECURRING_APP_ID, async ({ transport, db, topics, logger }) => {
+    const service = await startRecurringTaskService({
+      transport: transport(),
+      db,
+      topics,
+      opsPort: envNumber('OPS_PORT', 8082),
+      logger,
+    });
+    return {
+      message: 'recurring-task-service running',
+      where: { ops: service.opsUrl },
+      close: () => service.close(),
+    };
   });
 }
-
-if (isMain(import.meta.url)) await main();

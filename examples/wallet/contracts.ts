@@ -28,22 +28,6 @@ export interface SubmitTransaction {
 /** Why a transaction was refused. */
 export type RejectReason = 'INSUFFICIENT_FUNDS' | 'INVALID_REQUEST' | 'NO_PROVIDER_AVAILABLE';
 
-/** One line of the transaction service's ledger. */
-export interface LedgerEntry {
-  readonly sequence: number;
-  readonly transactionId: string;
-  readonly type: TransactionType;
-  readonly userId: string;
-  readonly counterpartyId?: string;
-  readonly amount: MoneyJson;
-  readonly fee: MoneyJson;
-  readonly providerId?: string;
-  /** Providers that failed this payment before `providerId` took it (failover), when any did. */
-  readonly failedOver?: readonly string[];
-  readonly status: 'completed' | 'rejected';
-  readonly reason?: RejectReason;
-}
-
 /** The seed's `transaction:completed` event: what the wallet applies. */
 export interface TransactionCompleted {
   readonly transactionId: string;
@@ -53,6 +37,15 @@ export interface TransactionCompleted {
   readonly amount: MoneyJson;
   readonly fee: MoneyJson;
   readonly providerId?: string;
+}
+
+/** One line of the transaction service's ledger: the transaction as decided, rejected ones included. */
+export interface LedgerEntry extends TransactionCompleted {
+  readonly sequence: number;
+  /** Providers that failed this payment before `providerId` took it (failover), when any did. */
+  readonly failedOver?: readonly string[];
+  readonly status: 'completed' | 'rejected';
+  readonly reason?: RejectReason;
 }
 
 /** A quote of one provider. */

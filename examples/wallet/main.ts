@@ -7,10 +7,10 @@
  * @module
  */
 import { randomUUID } from 'node:crypto';
+import { deleteNatsStreams } from '../shared/nats-cleanup.js';
 import { connectWalletClient } from './client.js';
 import { Money } from './money.js';
 import { startMonolith } from './monolith.js';
-import { deleteNatsStreams } from './nats-cleanup.js';
 import { spawnWalletServices } from './processes.js';
 import { deploymentFromEnv, natsDeployment, settingsFromEnv, settingsToEnv } from './runtime.js';
 import { runWalletScenario } from './scenario.js';

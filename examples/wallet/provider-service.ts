@@ -12,15 +12,8 @@ import { serviceHealth } from './health.js';
 import { Money } from './money.js';
 import { ProviderRegistry } from './provider-registry.js';
 import { DEFAULT_PROVIDERS, type ProviderProfile, SimulatedProvider } from './providers.js';
-import {
-  deploymentFromEnv,
-  isMain,
-  onShutdown,
-  resolveSettings,
-  settingsFromEnv,
-  type WalletDeployment,
-  type WalletSettings,
-} from './runtime.js';
+import { resolveSettings, type WalletDeployment, type WalletSettings } from './runtime.js';
+import { runWalletServiceProcess } from './service-process.js';
 
 /** Options of {@link startProviderService}. */
 export interface ProviderServiceOptions {
@@ -97,11 +90,4 @@ export async function startProviderService(options: ProviderServiceOptions): Pro
   return { bus, registry, providers, close: () => bus.close() };
 }
 
-if (isMain(import.meta.url)) {
-  const service = await startProviderService({
-    deployment: deploymentFromEnv(process.env),
-    settings: settingsFromEnv(process.env),
-  });
-  onShutdown(() => service.close());
-  console.log(JSON.stringify({ ready: 'provider', pid: process.pid }));
-}
+await runWalletServiceProcess(import.meta.url, 'provider', startProviderService);

@@ -5,6 +5,7 @@
  * @module
  */
 import { SwitchboardError } from '../../src/index.js';
+import { sleep } from '../shared/sleep.js';
 import type { ProviderDirection, ProviderMode } from './contracts.js';
 import { Money } from './money.js';
 
@@ -97,21 +98,7 @@ export class SimulatedProvider {
     this.inFlight++;
     this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
     try {
-      await new Promise<void>((resolve, reject) => {
-        if (signal?.aborted === true) {
-          reject(signal.reason);
-          return;
-        }
-        const timer = setTimeout(resolve, this.latencyMs);
-        signal?.addEventListener(
-          'abort',
-          () => {
-            clearTimeout(timer);
-            reject(signal.reason);
-          },
-          { once: true },
-        );
-      });
+      await sleep(this.latencyMs, signal);
     } finally {
       this.inFlight--;
     }

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { pathToFileURL } from 'node:url';
 import { type MemoryBroker, memoryBroker, memoryTransport, type Transport } from '../../src/index.js';
 import { natsTransport } from '../../src/transport/nats/index.js';
 import { type WalletTopics, walletTopics } from './contracts.js';
@@ -186,47 +185,4 @@ export function settingsToEnv(settings: Partial<WalletSettings>): Record<string,
 /** Settings with `overrides` applied over the defaults. */
 export function resolveSettings(overrides: Partial<WalletSettings> = {}): WalletSettings {
   return { ...DEFAULT_WALLET_SETTINGS, ...overrides };
-}
-
-/**
- * Whether the module at `moduleUrl` is the script node was started with.
- *
- * @example
- * ```ts
- * if (isMain(import.meta.url)) await main();
- * ```
- */
-export function isMain(moduleUrl: string): boolean {
-  const entry = process.argv[1];
-  return entry !== undefined && pathToFileURL(entry).href === moduleUrl;
-}
-
-/**
- * Calls `stop` once on SIGINT or SIGTERM, then exits (1 when stopping failed).
- *
- * @example
- * ```ts
- * onShutdown(() => service.close());
- * ```
- */
-export function onShutdown(stop: () => Promise<void>): void {
-  let stopping = false;
-  const handler = (): void => {
-    if (stopping) return;
-    stopping = true;
-    stop().then(
-      () => process.exit(0),
-      (error: unknown) => {
-        console.error(error);
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGINT', handler);
-  process.once('SIGTERM', handler);
-  // Started by a parent that may die without stopping us (spawnWalletServices): its end closes our stdin.
-  if (process.env.EXIT_WITH_PARENT === '1') {
-    process.stdin.once('close', handler);
-    process.stdin.resume();
-  }
 }

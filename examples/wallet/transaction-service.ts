@@ -19,15 +19,8 @@ import type {
 } from './contracts.js';
 import { serviceHealth } from './health.js';
 import { Money } from './money.js';
-import {
-  deploymentFromEnv,
-  isMain,
-  onShutdown,
-  resolveSettings,
-  settingsFromEnv,
-  type WalletDeployment,
-  type WalletSettings,
-} from './runtime.js';
+import { resolveSettings, type WalletDeployment, type WalletSettings } from './runtime.js';
+import { runWalletServiceProcess } from './service-process.js';
 
 /** Options of {@link startTransactionService}. */
 export interface TransactionServiceOptions {
@@ -175,11 +168,4 @@ export async function startTransactionService(
   return { bus, ledger, close: () => bus.close() };
 }
 
-if (isMain(import.meta.url)) {
-  const service = await startTransactionService({
-    deployment: deploymentFromEnv(process.env),
-    settings: settingsFromEnv(process.env),
-  });
-  onShutdown(() => service.close());
-  console.log(JSON.stringify({ ready: 'transaction', pid: process.pid }));
-}
+await runWalletServiceProcess(import.meta.url, 'transaction', startTransactionService);

@@ -13,15 +13,8 @@ import type { WalletMessages } from './contracts.js';
 import { DeadLetterHandler } from './dead-letters.js';
 import { serviceHealth } from './health.js';
 import { Money } from './money.js';
-import {
-  deploymentFromEnv,
-  isMain,
-  onShutdown,
-  resolveSettings,
-  settingsFromEnv,
-  type WalletDeployment,
-  type WalletSettings,
-} from './runtime.js';
+import { resolveSettings, type WalletDeployment, type WalletSettings } from './runtime.js';
+import { runWalletServiceProcess } from './service-process.js';
 
 /** Options of {@link startWalletService}. */
 export interface WalletServiceOptions {
@@ -117,11 +110,4 @@ export async function startWalletService(options: WalletServiceOptions): Promise
   };
 }
 
-if (isMain(import.meta.url)) {
-  const service = await startWalletService({
-    deployment: deploymentFromEnv(process.env),
-    settings: settingsFromEnv(process.env),
-  });
-  onShutdown(() => service.close());
-  console.log(JSON.stringify({ ready: 'wallet', pid: process.pid }));
-}
+await runWalletServiceProcess(import.meta.url, 'wallet', startWalletService);

@@ -33,6 +33,19 @@ function toTask(row: Row): Task {
   };
 }
 
+/** The task's own columns, in the order `insertTask` and `updateTask` bind them: title ... reminders. */
+function fieldParams(input: TaskInput): unknown[] {
+  return [
+    input.title,
+    input.description,
+    input.priority,
+    JSON.stringify(input.tags),
+    input.due_at,
+    input.recurrence === null ? null : JSON.stringify(input.recurrence),
+    JSON.stringify(input.reminders),
+  ];
+}
+
 /**
  * The fields of a task as {@link TaskInput}, for partial updates.
  *
@@ -130,18 +143,7 @@ export async function insertTask(
 VALUES ($1, $2, $3, $4, $5, 'pending', $6, $7, $8, $9, $10)
 ON CONFLICT (user_id, idempotency_key) DO NOTHING
 RETURNING *`,
-    [
-      randomUUID(),
-      userId,
-      input.title,
-      input.description,
-      input.priority,
-      JSON.stringify(input.tags),
-      input.due_at,
-      input.recurrence === null ? null : JSON.stringify(input.recurrence),
-      JSON.stringify(input.reminders),
-      idempotencyKey ?? null,
-    ],
+    [randomUUID(), userId, ...fieldParams(input), idempotencyKey ?? null],
   );
   if (rows[0] === undefined) {
     const existing = await tx.rows('SELECT * FROM tasks WHERE user_id = $1 AND idempotency_key = $2', [
@@ -215,17 +217,7 @@ export async function updateTask(tx: Sql, current: Task, input: TaskInput): Prom
     `UPDATE tasks SET title = $3, description = $4, priority = $5, tags = $6, due_at = $7, recurrence = $8,
   reminders = $9, updated_at = now()
 WHERE id = $1 AND user_id = $2 RETURNING *`,
-    [
-      current.id,
-      current.user_id,
-      input.title,
-      input.description,
-      input.priority,
-      JSON.stringify(input.tags),
-      input.due_at,
-      input.recurrence === null ? null : JSON.stringify(input.recurrence),
-      JSON.stringify(input.reminders),
-    ],
+    [current.id, current.user_id, ...fieldParams(input)],
   );
   const task = toTask(rows[0]!);
   await writeReminders(tx, task);

@@ -1,5 +1,6 @@
 /**
- * Removes the JetStream streams a run created, so a demo run leaves the server as it found it.
+ * Removes the JetStream streams a run created, so a demo run leaves the server as it found it. Shared by the
+ * payments and wallet examples.
  *
  * @module
  */

@@ -1,5 +1,6 @@
 /**
- * Running a service as its own process: whether a module is the entry point, and shutting down on signals.
+ * Running an example service as its own process: whether a module is the entry point, shutting down on signals,
+ * and numbers from the environment. Shared by the task platform's and the wallet's services.
  *
  * @module
  */
@@ -18,15 +19,26 @@ export function isMain(moduleUrl: string): boolean {
   return entry !== undefined && pathToFileURL(entry).href === moduleUrl;
 }
 
+/** Options of {@link onShutdown}. */
+export interface ShutdownOptions {
+  /**
+   * Also stop when stdin closes: for a child whose parent may die without stopping it (the parent's end closes
+   * the child's stdin pipe). Default false.
+   */
+  readonly exitWithParent?: boolean;
+}
+
 /**
- * Calls `stop` once on SIGINT or SIGTERM, then exits (code 1 if stopping failed).
+ * Calls `stop` once on SIGINT or SIGTERM (or, with `exitWithParent`, when stdin closes), then exits (code 1 if
+ * stopping failed).
  *
  * @example
  * ```ts
  * onShutdown(() => service.close());
+ * onShutdown(() => service.close(), { exitWithParent: process.env.EXIT_WITH_PARENT === '1' });
  * ```
  */
-export function onShutdown(stop: () => Promise<void>): void {
+export function onShutdown(stop: () => Promise<void>, options: ShutdownOptions = {}): void {
   let stopping = false;
   const handler = (): void => {
     if (stopping) return;
@@ -41,6 +53,10 @@ export function onShutdown(stop: () => Promise<void>): void {
   };
   process.once('SIGINT', handler);
   process.once('SIGTERM', handler);
+  if (options.exitWithParent === true) {
+    process.stdin.once('close', handler);
+    process.stdin.resume();
+  }
 }
 
 /**
