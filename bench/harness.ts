@@ -7,7 +7,7 @@
  * noisy neighbour on a 2-core machine hits every case alike) and ratios against named anchors. Tables, notes
  * and targets go through the shared reporter (bench/report.ts), which also writes them as JSON.
  */
-import { table } from './report.js';
+import { table, target } from './report.js';
 
 export { cleanup, main, note, onCleanup, table, target, title } from './report.js';
 
@@ -322,4 +322,59 @@ export function counter(): Counter {
       });
     },
   };
+}
+
+/**
+ * A scenario case that sends `n` messages with `window` in flight and ends when `seen` has counted all of them
+ * (a handler's calls): the shape of every publish -> handler case.
+ *
+ * @example
+ * ```ts
+ * await scenario('events', [windowedCase('bus', seen, 2000, 256, () => bus.publish('t.v1', data), true)]);
+ * ```
+ */
+export function windowedCase(
+  name: string,
+  seen: Counter,
+  n: number,
+  window: number,
+  send: () => Promise<unknown>,
+  anchor = false,
+): { name: string; anchor: boolean; fn: () => Promise<void> } {
+  return {
+    name,
+    anchor,
+    fn: async () => {
+      const handled = seen.until(n);
+      await windowed(n, window, send);
+      await handled;
+    },
+  };
+}
+
+/**
+ * Prints the bus-events targets of one broker: each bus row (a content mode) at least 0.8x the raw client and
+ * at least 2x each peer.
+ */
+export function busEventTargets(
+  over: string,
+  raw: BenchResult,
+  rawName: string,
+  buses: readonly (readonly [BenchResult, string])[],
+  peers: readonly BenchResult[],
+): void {
+  for (const [ours, mode] of buses) {
+    target(
+      `bus events over ${over}${mode} >= 0.8x ${rawName}`,
+      ours.opsPerSec >= 0.8 * raw.opsPerSec,
+      `${ratio(ours.opsPerSec, raw.opsPerSec)}; ${formatOps(ours.unitsPerSec)} vs ${formatOps(raw.unitsPerSec)} msg/s`,
+    );
+    for (const peer of peers) {
+      target(
+        `bus events over ${over}${mode} >= 2x ${peer.name}`,
+        ours.opsPerSec >= 2 * peer.opsPerSec,
+        `${ratio(ours.opsPerSec, peer.opsPerSec)}; ${formatOps(peer.unitsPerSec)} msg/s`,
+      );
+    }
+  }
 }

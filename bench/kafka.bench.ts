@@ -11,7 +11,11 @@
  *   (raw: `message.commit()` per record; Switchboard: `ack()`; kafkajs: its default commit after `eachMessage`).
  *   Throughput counts from the first record to the last, so the group join is not part of it.
  *
- * Target: Switchboard >= 0.8x raw in every scenario.
+ * - events, publish -> handler: the bus beside raw @platformatic/kafka (bare JSON) and NestJS microservices over
+ *   Kafka, with the same window in flight, then the heap per message after a long run (bench/kafka-events.ts);
+ * - scaling of publish -> subscribe against messages in flight and payload size (bench/kafka-scaling.ts).
+ *
+ * Target: Switchboard >= 0.8x raw in every scenario, and the bus >= 2x NestJS.
  */
 import { Consumer, type MessageToProduce, Producer } from '@platformatic/kafka';
 import { Kafka, logLevel } from 'kafkajs';
@@ -29,6 +33,8 @@ import {
   target,
   title,
 } from './harness.js';
+import { kafkaEvents } from './kafka-events.js';
+import { kafkaScaling } from './kafka-scaling.js';
 
 title('Kafka (bench/kafka.bench.ts)');
 
@@ -256,6 +262,17 @@ async function main(): Promise<void> {
   );
   await produce(broker);
   await consume(broker);
+  const bootstrapBrokers = [broker.bootstrap];
+  const admin = kafkaTransport({ bootstrapBrokers, clientId: 'bench-admin' });
+  onCleanup(() => admin.close());
+  const ensureTopic = (topic: string) => admin.ensureTopic(topic, { partitions: 3 });
+  await kafkaEvents(bootstrapBrokers, run, ensureTopic);
+  await kafkaScaling(
+    bootstrapBrokers,
+    run,
+    (clientId) => kafkaTransport({ bootstrapBrokers, clientId }),
+    ensureTopic,
+  );
 }
 
 await runMain(main);

@@ -143,7 +143,7 @@ async function heapPerMessage(): Promise<void> {
   note(
     `heap after ${total.toLocaleString('en')} messages through the bus on the memory transport: ` +
       `${formatBytes(after - before)} growth, ${((after - before) / total).toFixed(2)} bytes per message ` +
-      '(retention keeps the last 10,000 messages per partition by default)',
+      '(retention keeps the last 1,000 messages every group has read per partition by default)',
   );
 }
 

@@ -9,10 +9,15 @@
  * - request/reply, sequential: p50 and p99 latency, raw, transport, bus, moleculer, NestJS;
  * - JetStream publish, pipelined: 1000 messages in flight per operation (raw: Promise.all of js.publish);
  * - JetStream consume with ack: a stream prefilled once, each round a fresh durable consumer reads all of it;
- * - scaling of core pub -> sub against messages in flight and payload size (bench/nats-scaling.ts);
- * - heap per message after a million messages through the bus over core NATS.
+ * - scaling of core pub -> sub against messages in flight and payload size (bench/nats-scaling.ts), and the same
+ *   for JetStream publish -> consume + ack (bench/nats-jetstream-scaling.ts);
+ * - heap per message after a million messages through the bus over core NATS, and after 200 000 through the
+ *   transport in JetStream mode.
  *
  * Targets: >= 0.8x raw throughput, <= 1.2x raw p50 latency, >= 2x moleculer and NestJS.
+ *
+ * `NATS_BENCH=core,events,request,heap,jspub,jsconsume,scaling,jsscaling,jsheap` runs only the parts named (all
+ * by default), for measuring one part in isolation.
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, nuid } from '@nats-io/transport-node';
@@ -21,6 +26,7 @@ import { type Bus, createBus } from '../src/bus/index.js';
 import type { WireMessage } from '../src/envelope/types.js';
 import { natsTransport } from '../src/transport/nats/index.js';
 import {
+  busEventTargets,
   counter,
   formatBytes,
   formatOps,
@@ -36,11 +42,19 @@ import {
   target,
   title,
   windowed,
+  windowedCase,
 } from './harness.js';
+import { jetStreamHeapPerMessage, jetStreamScaling } from './nats-jetstream-scaling.js';
 import { natsScaling } from './nats-scaling.js';
 import { moleculerOverNats, nestOverNats, type Peer } from './peers.js';
 
 title('NATS (bench/nats.bench.ts)');
+
+const only = process.env.NATS_BENCH?.split(',').map((part) => part.trim());
+/** Whether a part of this bench runs (`NATS_BENCH` lists the parts; all when unset). */
+function want(part: string): boolean {
+  return only === undefined || only.includes(part);
+}
 
 const BATCH = 1000;
 /** Events per operation, and sends in flight, in the events scenario. */
@@ -149,17 +163,20 @@ async function corePubSub(url: string): Promise<void> {
 }
 
 /** Two buses over core NATS, one publishing and one subscribed to `task.created.v1` (and answering `echo.v1`). */
-async function busPair(url: string, onEvent: () => void) {
-  const routes = { 'task.created.v1': `bench.events.${run}`, 'echo.v1': `bench-echo-${run}` };
+async function busPair(url: string, onEvent: () => void, contentMode: 'binary' | 'structured' = 'binary') {
+  const tag = contentMode === 'binary' ? run : `s${run}`;
+  const routes = { 'task.created.v1': `bench.events.${tag}`, 'echo.v1': `bench-echo-${tag}` };
   const publisher = createBus({
     transport: natsTransport({ servers: url, mode: 'core' }),
     source: 'bench-pub',
     routes,
+    contentMode,
   });
   const consumer = createBus({
     transport: natsTransport({ servers: url, mode: 'core' }),
     source: 'bench-sub',
     routes,
+    contentMode,
   });
   await consumer.subscribe('task.created.v1', () => onEvent(), { concurrency: WINDOW, ordered: false });
   await consumer.respond('echo.v1', (request) => request.data);
@@ -190,6 +207,9 @@ async function events(url: string): Promise<void> {
   const busSeen = counter();
   const buses = await busPair(url, () => busSeen.tick());
   onCleanup(buses.close);
+  const structuredSeen = counter();
+  const structured = await busPair(url, () => structuredSeen.tick(), 'structured');
+  onCleanup(structured.close);
   const peers: { peer: Peer; seen: ReturnType<typeof counter> }[] = [];
   for (const make of [moleculerOverNats, nestOverNats]) {
     const seen = counter();
@@ -205,60 +225,59 @@ async function events(url: string): Promise<void> {
   let done = busSeen.until(1);
   await buses.publisher.publish('task.created.v1', event);
   await done;
-  const results = await scenario(
-    `events over core NATS, publish -> handler, ${EVENTS} per op, ${WINDOW} in flight`,
-    [
-      {
-        name: 'raw nats.js publish (JSON) + subscribe',
-        anchor: true,
-        fn: async () => {
-          const handled = rawSeen.until(EVENTS);
-          for (let i = 0; i < EVENTS; i++) rawPub.publish(rawSubject, encoder.encode(JSON.stringify(event)));
-          await handled;
+  done = structuredSeen.until(1);
+  await structured.publisher.publish('task.created.v1', event);
+  await done;
+  if (want('events')) {
+    const results = await scenario(
+      `events over core NATS, publish -> handler, ${EVENTS} per op, ${WINDOW} in flight`,
+      [
+        {
+          name: 'raw nats.js publish (JSON) + subscribe',
+          anchor: true,
+          fn: async () => {
+            const handled = rawSeen.until(EVENTS);
+            for (let i = 0; i < EVENTS; i++)
+              rawPub.publish(rawSubject, encoder.encode(JSON.stringify(event)));
+            await handled;
+          },
         },
-      },
-      {
-        name: 'switchboard bus (envelope) publish + subscribe',
-        fn: async () => {
-          const handled = busSeen.until(EVENTS);
-          await windowed(EVENTS, WINDOW, () => buses.publisher.publish('task.created.v1', event));
-          await handled;
-        },
-      },
-      ...peers.map(({ peer, seen }) => ({
-        name: peer.name,
-        anchor: true,
-        fn: async () => {
-          const handled = seen.until(EVENTS);
-          await windowed(EVENTS, WINDOW, () => peer.emit(event));
-          await handled;
-        },
-      })),
-    ],
-    { unitsPerOp: EVENTS },
-  );
-  const ours = results[1]!;
-  target(
-    'bus events over NATS >= 0.8x raw nats.js',
-    ours.ratioToAnchor >= 0.8,
-    `${formatRatio(ours.opsPerSec, results[0]!.opsPerSec)}; ${formatOps(ours.unitsPerSec)} vs ${formatOps(results[0]!.unitsPerSec)} msg/s`,
-  );
-  for (const peer of results.slice(2)) {
-    target(
-      `bus events over NATS >= 2x ${peer.name}`,
-      ours.opsPerSec >= 2 * peer.opsPerSec,
-      `${formatRatio(ours.opsPerSec, peer.opsPerSec)}; ${formatOps(peer.unitsPerSec)} msg/s`,
+        windowedCase('switchboard bus (envelope) publish + subscribe', busSeen, EVENTS, WINDOW, () =>
+          buses.publisher.publish('task.created.v1', event),
+        ),
+        windowedCase("switchboard bus, contentMode 'structured'", structuredSeen, EVENTS, WINDOW, () =>
+          structured.publisher.publish('task.created.v1', event),
+        ),
+        ...peers.map(({ peer, seen }) =>
+          windowedCase(peer.name, seen, EVENTS, WINDOW, () => peer.emit(event), true),
+        ),
+      ],
+      { unitsPerOp: EVENTS },
+    );
+    busEventTargets(
+      'NATS',
+      results[0]!,
+      'raw nats.js',
+      [
+        [results[1]!, ''],
+        [results[2]!, ' (structured mode)'],
+      ],
+      results.slice(3),
     );
   }
-  await requestReply(
-    url,
-    buses.publisher,
-    peers.map((p) => p.peer),
-  );
-  done = busSeen.until(1);
-  await buses.publisher.publish('task.created.v1', event);
-  await done;
-  await heapPerMessage(buses.publisher, busSeen);
+  if (want('request')) {
+    await requestReply(
+      url,
+      buses.publisher,
+      peers.map((p) => p.peer),
+    );
+  }
+  if (want('heap')) {
+    done = busSeen.until(1);
+    await buses.publisher.publish('task.created.v1', event);
+    await done;
+    await heapPerMessage(buses.publisher, busSeen);
+  }
 }
 
 async function requestReply(url: string, bus: Bus, peers: Peer[]): Promise<void> {
@@ -479,14 +498,14 @@ async function main(): Promise<void> {
     await admin.close();
   });
   note(`nats-server: ${server.url}${server.owned ? ' (started for this run)' : ''}`);
-  await corePubSub(server.url);
-  await events(server.url);
-  await jetStreamPublish(server.url, admin);
-  await jetStreamConsume(server.url, admin);
-  await natsScaling(server.url, run);
-  note(
-    'NestJS over Kafka is measured in bench/kafka.bench.ts when it lands there; kafka.bench.ts owns the broker.',
-  );
+  if (want('core')) await corePubSub(server.url);
+  if (want('events') || want('request') || want('heap')) await events(server.url);
+  if (want('jspub')) await jetStreamPublish(server.url, admin);
+  if (want('jsconsume')) await jetStreamConsume(server.url, admin);
+  if (want('scaling')) await natsScaling(server.url, run);
+  if (want('jsscaling')) await jetStreamScaling(server.url, run, streamPrefix);
+  if (want('jsheap')) await jetStreamHeapPerMessage(server.url, run, streamPrefix, admin);
+  note('NestJS over Kafka is measured in bench/kafka.bench.ts, which owns the Kafka broker.');
 }
 
 await runMain(main);
