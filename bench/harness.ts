@@ -7,7 +7,7 @@
  * noisy neighbour on a 2-core machine hits every case alike) and ratios against named anchors. Tables, notes
  * and targets go through the shared reporter (bench/report.ts), which also writes them as JSON.
  */
-import { table, target } from './report.js';
+import { note, table, target } from './report.js';
 
 export { cleanup, main, note, onCleanup, table, target, title } from './report.js';
 
@@ -262,6 +262,55 @@ export function gc(): boolean {
   return true;
 }
 
+/** What {@link heapGrowth} measured. */
+export interface HeapGrowth {
+  /** Messages sent in the measured part (short of the goal when the budget ran out). */
+  readonly total: number;
+  readonly seconds: number;
+  /** Heap used after, minus before, with garbage collected both times. */
+  readonly bytes: number;
+}
+
+/**
+ * Heap growth across `total` messages: `send(warmup)` first, then a full collection, then `send(chunk)` until
+ * `total` went out or `budgetMs` has passed, then another collection. `undefined` without `--expose-gc`.
+ *
+ * @example
+ * ```ts
+ * const heap = await heapGrowth((n) => pump(n), { warmup: 10_000, total: 1_000_000 });
+ * if (heap !== undefined) note(heapNote('messages through the bus', heap));
+ * ```
+ */
+export async function heapGrowth(
+  send: (n: number) => Promise<void>,
+  options: { warmup: number; total: number; chunk?: number; budgetMs?: number },
+): Promise<HeapGrowth | undefined> {
+  if (!gc()) return undefined;
+  const { warmup, total: goal, chunk = goal, budgetMs = Number.POSITIVE_INFINITY } = options;
+  await send(warmup);
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const started = performance.now();
+  let total = 0;
+  while (total < goal && performance.now() - started < budgetMs) {
+    const n = Math.min(chunk, goal - total);
+    await send(n);
+    total += n;
+  }
+  const seconds = (performance.now() - started) / 1000;
+  gc();
+  return { total, seconds, bytes: process.memoryUsage().heapUsed - before };
+}
+
+/** One line for a {@link heapGrowth} result: `heap after <total> <what> (<rate>): <growth>, <per message>`. */
+export function heapNote(what: string, heap: HeapGrowth): string {
+  return (
+    `heap after ${heap.total.toLocaleString('en')} ${what} (${formatOps(heap.total / heap.seconds)} msg/s, ` +
+    `${heap.seconds.toFixed(0)} s): ${formatBytes(heap.bytes)} growth, ` +
+    `${(heap.bytes / heap.total).toFixed(2)} bytes per message`
+  );
+}
+
 /**
  * Keeps up to `window` sends in flight (a counter, not a `Promise.race` over a set, which would cost more than
  * what it drives); resolves once all `n` have settled.
@@ -353,17 +402,30 @@ export function windowedCase(
 }
 
 /**
- * Prints the bus-events targets of one broker: each bus row (a content mode) at least 0.8x the raw client and
- * at least 2x each peer.
+ * Prints the bus-events targets of one broker from an events scenario's results, in the order every broker's
+ * events scenario lays them out: the bare raw client (anchor), the raw client carrying the six headers the bus
+ * sends (reference), the bus in binary mode, the bus in structured mode, then the peers. Each bus row must reach
+ * at least 0.8x the bare raw client and at least 2x each peer; a note first says where binary mode stands
+ * against the raw client carrying the same headers.
+ *
+ * @example
+ * ```ts
+ * busEventTargets('NATS', 'raw nats.js', await scenario('events', [raw, rawWithHeaders, bus, structured, ...peers]));
+ * ```
  */
-export function busEventTargets(
-  over: string,
-  raw: BenchResult,
-  rawName: string,
-  buses: readonly (readonly [BenchResult, string])[],
-  peers: readonly BenchResult[],
-): void {
-  for (const [ours, mode] of buses) {
+export function busEventTargets(over: string, rawName: string, results: readonly BenchResult[]): void {
+  const [raw, withHeaders, binary, structured, ...peers] = results;
+  if (raw === undefined || withHeaders === undefined || binary === undefined || structured === undefined) {
+    throw new Error('busEventTargets: expected raw, raw with headers, binary and structured rows');
+  }
+  note(
+    `bus events over ${over}: ${ratio(binary.opsPerSec, withHeaders.opsPerSec)} of raw carrying the same six ` +
+      `headers (raw with headers: ${ratio(withHeaders.opsPerSec, raw.opsPerSec)} of bare raw)`,
+  );
+  for (const [ours, mode] of [
+    [binary, ''],
+    [structured, ' (structured mode)'],
+  ] as const) {
     target(
       `bus events over ${over}${mode} >= 0.8x ${rawName}`,
       ours.opsPerSec >= 0.8 * raw.opsPerSec,

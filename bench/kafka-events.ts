@@ -14,10 +14,8 @@ import {
   busEventTargets,
   type Counter,
   counter,
-  formatBytes,
-  formatOps,
-  ratio as formatRatio,
-  gc,
+  heapGrowth,
+  heapNote,
   note,
   onCleanup,
   scenario,
@@ -198,26 +196,7 @@ export async function kafkaEvents(
     ],
     { unitsPerOp: EVENTS, ...(smoke ? { roundMs: 100 } : { rounds: 5 }) },
   );
-  const [raw, withHeaders, ours, oursStructured] = results as [
-    (typeof results)[0],
-    (typeof results)[0],
-    (typeof results)[0],
-    (typeof results)[0],
-  ];
-  note(
-    `bus events over Kafka: ${formatRatio(ours.opsPerSec, withHeaders.opsPerSec)} of raw carrying the same six headers ` +
-      `(raw with headers: ${formatRatio(withHeaders.opsPerSec, raw.opsPerSec)} of bare raw)`,
-  );
-  busEventTargets(
-    'Kafka',
-    raw,
-    'raw @platformatic/kafka',
-    [
-      [ours, ''],
-      [oursStructured, ' (structured mode)'],
-    ],
-    results.slice(4),
-  );
+  busEventTargets('Kafka', 'raw @platformatic/kafka', results);
   await heapPerMessage(buses.publisher, busSeen);
 }
 
@@ -232,35 +211,25 @@ const HEAP_CHUNK = 50_000;
  * chunk that crosses {@link HEAP_BUDGET_MS} and reports the count it reached.
  */
 async function heapPerMessage(bus: Bus, seen: Counter): Promise<void> {
-  if (!gc()) {
-    note('heap per message: run with --expose-gc to measure');
-    return;
-  }
   const goal = smoke ? 5_000 : HEAP_TOTAL;
   const sendAll = async (n: number) => {
     const handled = seen.until(n);
     await windowed(n, WINDOW, () => bus.publish('task.created.v1', event));
     await handled;
   };
-  await sendAll(smoke ? 2_000 : 10_000);
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const started = performance.now();
-  let total = 0;
-  while (total < goal && performance.now() - started < HEAP_BUDGET_MS) {
-    const chunk = Math.min(HEAP_CHUNK, goal - total);
-    await sendAll(chunk);
-    total += chunk;
+  const heap = await heapGrowth(sendAll, {
+    warmup: smoke ? 2_000 : 10_000,
+    total: goal,
+    chunk: HEAP_CHUNK,
+    budgetMs: HEAP_BUDGET_MS,
+  });
+  if (heap === undefined) {
+    note('heap per message: run with --expose-gc to measure');
+    return;
   }
-  const seconds = (performance.now() - started) / 1000;
-  gc();
-  const after = process.memoryUsage().heapUsed;
   const cut =
-    total < goal
+    heap.total < goal
       ? ` (stopped at the ${HEAP_BUDGET_MS / 1000} s budget, short of ${goal.toLocaleString('en')})`
       : '';
-  note(
-    `heap after ${total.toLocaleString('en')} messages through the bus over Kafka${cut} (${formatOps(total / seconds)} msg/s, ${seconds.toFixed(0)} s): ` +
-      `${formatBytes(after - before)} growth, ${((after - before) / total).toFixed(2)} bytes per message`,
-  );
+  note(heapNote(`messages through the bus over Kafka${cut}`, heap));
 }

@@ -22,22 +22,14 @@ import type { WireMessage } from '../src/envelope/types.js';
 import { kafkaTransport } from '../src/transport/kafka/index.js';
 import { counter, windowed } from './harness.js';
 import { ceHeaders, kafkaBusPair } from './kafka-events.js';
-import { rawConsumer, rawProducer, tickBatcher, untilLive } from './kafka-raw.js';
+import { ENVELOPE_HEADERS, rawConsumer, rawProducer, tickBatcher, untilLive } from './kafka-raw.js';
 
 const path = process.argv[2] ?? 'bus';
 const n = Number(process.argv[3] ?? 100_000);
 const WINDOW = 256;
 const run = Math.random().toString(36).slice(2, 8);
 const event = { taskId: 't-123', userId: 'u-42', title: 'Water the plants', priority: 2, tags: ['home'] };
-const headers: Record<string, string> = {
-  ce_id: '0190b5c2-7d4e-7cc1-8e3a-5f7c2d1b9a10',
-  ce_source: 'bench',
-  ce_type: 'bench.event.v1',
-  ce_specversion: '1.0',
-  ce_time: '2026-11-21T20:39:37.123456789Z',
-  ce_partitionkey: 'key-1',
-  'content-type': 'application/json',
-};
+const headers = ENVELOPE_HEADERS;
 const wire: WireMessage = { key: 'key-1', headers, body: Buffer.alloc(256, 0x61) };
 
 const bootstrap = process.env.KAFKA_BOOTSTRAP;

@@ -6,6 +6,17 @@
  */
 import { Consumer, type Message, type MessageToProduce, Producer } from '@platformatic/kafka';
 
+/** The seven headers of a CloudEvents binary-mode envelope (Kafka binding), for transport-level cases. */
+export const ENVELOPE_HEADERS: Readonly<Record<string, string>> = {
+  ce_id: '0190b5c2-7d4e-7cc1-8e3a-5f7c2d1b9a10',
+  ce_source: 'bench',
+  ce_type: 'bench.event.v1',
+  ce_specversion: '1.0',
+  ce_time: '2026-11-21T20:39:37.123456789Z',
+  ce_partitionkey: 'key-1',
+  'content-type': 'application/json',
+};
+
 export type RawRecord = MessageToProduce<Buffer, Buffer, Buffer, Buffer>;
 export type RawMessage = Message<Buffer, Buffer, Buffer, Buffer>;
 

@@ -34,6 +34,7 @@ import {
   title,
 } from './harness.js';
 import { kafkaEvents } from './kafka-events.js';
+import { ENVELOPE_HEADERS } from './kafka-raw.js';
 import { kafkaScaling } from './kafka-scaling.js';
 
 title('Kafka (bench/kafka.bench.ts)');
@@ -42,15 +43,7 @@ const BATCH = 100;
 const CONSUME_TOTAL = smoke ? 2000 : 20_000;
 const run = Math.random().toString(36).slice(2, 8);
 const body = Buffer.alloc(256, 0x61);
-const headers: Record<string, string> = {
-  ce_id: '0190b5c2-7d4e-7cc1-8e3a-5f7c2d1b9a10',
-  ce_source: 'bench',
-  ce_type: 'bench.event.v1',
-  ce_specversion: '1.0',
-  ce_time: '2026-11-21T20:39:37.123456789Z',
-  ce_partitionkey: 'key-1',
-  'content-type': 'application/json',
-};
+const headers = ENVELOPE_HEADERS;
 const wire: WireMessage = { key: 'key-1', headers, body };
 
 function rawRecord(topic: string, i = 0): MessageToProduce<Buffer, Buffer, Buffer, Buffer> {

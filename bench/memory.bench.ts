@@ -16,9 +16,9 @@ import { createBus } from '../src/bus/index.js';
 import { memoryTransport } from '../src/transport/memory/index.js';
 import {
   counter,
-  formatBytes,
   formatOps,
-  gc,
+  heapGrowth,
+  heapNote,
   main,
   note,
   onCleanup,
@@ -127,22 +127,15 @@ async function throughput(): Promise<void> {
 
 /** Heap growth per message across a million messages through the bus (should be about zero). */
 async function heapPerMessage(): Promise<void> {
-  if (!gc()) {
+  const runner = await busRunner();
+  onCleanup(() => runner.close());
+  const heap = await heapGrowth((n) => runner.run(n), { warmup: 20_000, total: smoke ? 20_000 : 1_000_000 });
+  if (heap === undefined) {
     note('heap per message: run with --expose-gc to measure');
     return;
   }
-  const runner = await busRunner();
-  onCleanup(() => runner.close());
-  const total = smoke ? 20_000 : 1_000_000;
-  await runner.run(20_000);
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  await runner.run(total);
-  gc();
-  const after = process.memoryUsage().heapUsed;
   note(
-    `heap after ${total.toLocaleString('en')} messages through the bus on the memory transport: ` +
-      `${formatBytes(after - before)} growth, ${((after - before) / total).toFixed(2)} bytes per message ` +
+    `${heapNote('messages through the bus on the memory transport', heap)} ` +
       '(retention keeps the last 1,000 messages every group has read per partition by default)',
   );
 }

@@ -8,7 +8,7 @@
 import { type ConsumerMessages, jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
 import { natsTransport } from '../src/transport/nats/index.js';
-import { formatBytes, formatOps, gc, note, smoke } from './harness.js';
+import { heapGrowth, heapNote, note, smoke } from './harness.js';
 import { indexOf, type Loop, scalingGrid, transportLoop } from './scaling.js';
 
 /** Raw nats.js: js.publish (awaits the stream's ack) and a durable consumer read with consume(), acking each. */
@@ -78,7 +78,6 @@ export async function jetStreamHeapPerMessage(
   streamPrefix: string,
   admin: NatsConnection,
 ): Promise<void> {
-  if (!gc()) return;
   // A million took over 4 minutes on the loaded shared 2-core machine (JetStream stores every message on disk;
   // about 95 s at the rate of a quieter run): 200 000 by default, NATS_JS_HEAP_MESSAGES=1000000 for the full count.
   const total = smoke ? 1_000 : Number(process.env.NATS_JS_HEAP_MESSAGES ?? 200_000);
@@ -121,19 +120,12 @@ export async function jetStreamHeapPerMessage(
     await until(base + n);
   };
   try {
-    await send(5 * chunk);
-    gc();
-    const before = process.memoryUsage().heapUsed;
-    const started = performance.now();
-    await send(total);
-    const seconds = (performance.now() - started) / 1000;
-    gc();
-    const after = process.memoryUsage().heapUsed;
-    note(
-      `heap after ${total.toLocaleString('en')} messages published and consumed with ack through the transport in ` +
-        `JetStream mode (${formatOps(total / seconds)} msg/s): ${formatBytes(after - before)} growth, ` +
-        `${((after - before) / total).toFixed(2)} bytes per message`,
-    );
+    const heap = await heapGrowth(send, { warmup: 5 * chunk, total });
+    if (heap !== undefined) {
+      note(
+        heapNote('messages published and consumed with ack through the transport in JetStream mode', heap),
+      );
+    }
   } finally {
     await Promise.all([pub.close(), sub.close()]);
     const jsm = await jetstreamManager(admin);

@@ -20,7 +20,7 @@
  * by default), for measuring one part in isolation.
  */
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
-import { connect, type NatsConnection, nuid } from '@nats-io/transport-node';
+import { connect, type NatsConnection, headers as natsHeaders, nuid } from '@nats-io/transport-node';
 import { findOrStartNatsServer } from '../scripts/nats/server.js';
 import { type Bus, createBus } from '../src/bus/index.js';
 import type { WireMessage } from '../src/envelope/types.js';
@@ -28,10 +28,10 @@ import { natsTransport } from '../src/transport/nats/index.js';
 import {
   busEventTargets,
   counter,
-  formatBytes,
   formatOps,
   ratio as formatRatio,
-  gc,
+  heapGrowth,
+  heapNote,
   latencyScenario,
   note,
   onCleanup,
@@ -62,6 +62,8 @@ const EVENTS = 2000;
 const WINDOW = 256;
 const event = { taskId: 't-123', userId: 'u-42', title: 'Water the plants', priority: 2, tags: ['home'] };
 const payload = new Uint8Array(256).fill(0x61);
+/** The headers the bus sends over NATS for one event in binary mode. */
+const CE_HEADER_NAMES = ['ce-specversion', 'ce-id', 'ce-source', 'ce-type', 'ce-time', 'ce-datacontenttype'];
 const run = nuid.next().slice(-8);
 const streamPrefix = `SWBBENCH${run}_`;
 
@@ -204,6 +206,30 @@ async function events(url: string): Promise<void> {
     },
   });
   await rawSub.flush();
+  // The same raw path carrying the headers the bus sends for this event (binary-mode CloudEvents, NATS binding),
+  // built per message with nats.js's own `headers()` and read back by name: the client's cost of the envelope's
+  // headers, without the envelope.
+  const headedSubject = `bench.rawheaded.${run}`;
+  const headedSeen = counter();
+  rawSub.subscribe(headedSubject, {
+    callback: (_e, m) => {
+      const h = m.headers;
+      for (const name of CE_HEADER_NAMES) h?.get(name);
+      JSON.parse(utf8.decode(m.data));
+      headedSeen.tick();
+    },
+  });
+  await rawSub.flush();
+  const headedPublish = (): void => {
+    const h = natsHeaders();
+    h.set('ce-specversion', '1.0');
+    h.set('ce-id', '01a20075-5785-70d7-91ae-6d894ea1945f');
+    h.set('ce-source', 'bench-pub');
+    h.set('ce-type', 'task.created.v1');
+    h.set('ce-time', new Date().toISOString());
+    h.set('ce-datacontenttype', 'application/json');
+    rawPub.publish(headedSubject, encoder.encode(JSON.stringify(event)), { headers: h });
+  };
   const busSeen = counter();
   const buses = await busPair(url, () => busSeen.tick());
   onCleanup(buses.close);
@@ -242,6 +268,14 @@ async function events(url: string): Promise<void> {
             await handled;
           },
         },
+        {
+          name: 'raw, plus the six CloudEvents headers the bus sends (reference)',
+          fn: async () => {
+            const handled = headedSeen.until(EVENTS);
+            for (let i = 0; i < EVENTS; i++) headedPublish();
+            await handled;
+          },
+        },
         windowedCase('switchboard bus (envelope) publish + subscribe', busSeen, EVENTS, WINDOW, () =>
           buses.publisher.publish('task.created.v1', event),
         ),
@@ -254,16 +288,7 @@ async function events(url: string): Promise<void> {
       ],
       { unitsPerOp: EVENTS },
     );
-    busEventTargets(
-      'NATS',
-      results[0]!,
-      'raw nats.js',
-      [
-        [results[1]!, ''],
-        [results[2]!, ' (structured mode)'],
-      ],
-      results.slice(3),
-    );
+    busEventTargets('NATS', 'raw nats.js', results);
   }
   if (want('request')) {
     await requestReply(
@@ -342,25 +367,13 @@ async function requestReply(url: string, bus: Bus, peers: Peer[]): Promise<void>
 
 /** Heap growth per message across a million messages through the bus over core NATS (should be about zero). */
 async function heapPerMessage(bus: Bus, seen: ReturnType<typeof counter>): Promise<void> {
-  if (!gc()) return;
-  const total = smoke ? 10_000 : 1_000_000;
   const send = async (n: number) => {
     const handled = seen.until(n);
     await windowed(n, WINDOW, () => bus.publish('task.created.v1', event));
     await handled;
   };
-  await send(10_000);
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const started = performance.now();
-  await send(total);
-  const seconds = (performance.now() - started) / 1000;
-  gc();
-  const after = process.memoryUsage().heapUsed;
-  note(
-    `heap after ${total.toLocaleString('en')} messages through the bus over core NATS (${formatOps(total / seconds)} msg/s): ` +
-      `${formatBytes(after - before)} growth, ${((after - before) / total).toFixed(2)} bytes per message`,
-  );
+  const heap = await heapGrowth(send, { warmup: 10_000, total: smoke ? 10_000 : 1_000_000 });
+  if (heap !== undefined) note(heapNote('messages through the bus over core NATS', heap));
 }
 
 async function jetStreamPublish(url: string, nc: NatsConnection): Promise<void> {

@@ -7,6 +7,7 @@
 
 /**
  * Resolves after `ms`, or rejects with `signal.reason` as soon as `signal` aborts (at once when it already has).
+ * (`node:timers/promises` would reject with its own `AbortError` instead, hiding the policy's timeout error.)
  *
  * @example
  * ```ts

@@ -14,6 +14,7 @@ import {
   isJsonMediaType,
   mediaEssence,
   OPTIONAL_ATTRIBUTES,
+  REQUIRED_ATTRIBUTES,
 } from './attributes.js';
 import { binaryHeaders, readBinaryAttributes } from './binary-mode.js';
 import { decodeFailed, failure, invalidEnvelope } from './fail.js';
@@ -69,12 +70,7 @@ const defaultJson = jsonCodec();
 const OPTIONAL_HEADER_ATTRIBUTES = OPTIONAL_ATTRIBUTES;
 
 const STRUCTURED_KNOWN: ReadonlySet<string> = new Set([
-  'id',
-  'source',
-  'type',
-  'specversion',
-  'time',
-  'datacontenttype',
+  ...REQUIRED_ATTRIBUTES,
   ...OPTIONAL_HEADER_ATTRIBUTES,
 ]);
 

@@ -6,7 +6,12 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isPrintableAscii, mediaEssence } from '../../src/envelope/attributes.js';
+import {
+  isPrintableAscii,
+  mediaEssence,
+  OPTIONAL_ATTRIBUTES,
+  REQUIRED_ATTRIBUTES,
+} from '../../src/envelope/attributes.js';
 import { fromWireMessage, toWireMessage } from '../../src/envelope/binding.js';
 import { createEnvelope } from '../../src/envelope/create.js';
 import { validateHeaders } from '../../src/envelope/limits.js';
@@ -16,25 +21,8 @@ import { validateEnvelope } from '../../src/envelope/validate.js';
 import { isSwitchboardError, type SwitchboardError } from '../../src/errors.js';
 import { envelopeArb, rfc3339 } from './fixtures.js';
 
-const ATTRIBUTES = [
-  'id',
-  'source',
-  'type',
-  'specversion',
-  'time',
-  'datacontenttype',
-  'subject',
-  'dataschema',
-  'correlationid',
-  'causationid',
-  'partitionkey',
-  'schemaversion',
-  'destination',
-  'expirytime',
-  'traceparent',
-  'tracestate',
-];
-const ATTRIBUTE_SET = new Set(ATTRIBUTES);
+const ATTRIBUTES = [...REQUIRED_ATTRIBUTES, ...OPTIONAL_ATTRIBUTES];
+const ATTRIBUTE_SET: ReadonlySet<string> = new Set(ATTRIBUTES);
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 
 /** The binding rules written plainly, over the general checks. */
