@@ -4,7 +4,19 @@
  * @module
  */
 
-/** Every code Switchboard can throw; each starts with `SWB_`. Grouped by area; append, never rename. */
+/**
+ * Every code Switchboard can throw; each starts with `SWB_`. Grouped by area; append, never rename.
+ *
+ * @example
+ * ```ts
+ * import { DEAD_LETTER_HEADERS, ERROR_CODES } from 'switchboard';
+ *
+ * const codes = new Set<string>(ERROR_CODES);
+ * // `dlq-error-code` holds a Switchboard code, or the name of a handler's own error (`TypeError`)
+ * const code = letter.headers[DEAD_LETTER_HEADERS.errorCode] ?? '';
+ * const origin = codes.has(code) ? 'switchboard' : 'handler';
+ * ```
+ */
 export const ERROR_CODES = [
   // envelope and validation
   'SWB_ENVELOPE_INVALID',

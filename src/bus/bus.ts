@@ -69,7 +69,20 @@ function retryPolicyOf(option: SubscribeOptions['retry']): AnyPolicy | undefined
   return retry({ shouldRetry: (error) => !isPermanentError(error), ...(option as RetryOptions) });
 }
 
-/** Default broker redelivery delay: 1 s doubling per attempt, at most 30 s. */
+/**
+ * Default broker redelivery delay: 1 s doubling per attempt, at most 30 s.
+ *
+ * @example
+ * ```ts
+ * import { defaultRedeliveryDelay } from 'switchboard';
+ *
+ * defaultRedeliveryDelay(1); // 1000, then 2000, 4000, ... and 30_000 from the 6th attempt on
+ * // the default schedule, but never sooner than 5 s (an SMTP relay that needs a breather)
+ * await bus.subscribe('reminder.due.v1', sendReminder, {
+ *   redeliveryDelay: (attempt) => Math.max(5_000, defaultRedeliveryDelay(attempt)),
+ * });
+ * ```
+ */
 export function defaultRedeliveryDelay(attempt: number): number {
   return Math.min(30_000, 1000 * 2 ** Math.max(0, attempt - 1));
 }
@@ -105,9 +118,19 @@ interface ConsumerSlot {
 }
 
 /**
- * A message bus over one transport.
+ * A message bus over one transport. Create it with {@link createBus}.
  *
  * @typeParam M - message map from type to payload, for type-checked publish and subscribe.
+ * @example
+ * ```ts
+ * import { type Bus, createBus, memoryTransport } from 'switchboard';
+ *
+ * type TaskEvents = { 'task.completed.v1': { taskId: string } };
+ * const bus: Bus<TaskEvents> = createBus<TaskEvents>({ transport: memoryTransport(), source: 'task-service' });
+ * bus.events.on('dead-lettered', ({ topic, deadLetterTopic, reason }) => console.warn(topic, deadLetterTopic, reason));
+ * await bus.publish('task.completed.v1', { taskId: 't-1' });
+ * await bus.close({ graceMs: 5_000 });
+ * ```
  */
 export class Bus<M extends object = MessageMap> {
   /** Typed lifecycle events: `published`, `handled`, `failed`, `redelivery`, `dead-lettered`, `duplicate`, ... */

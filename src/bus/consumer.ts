@@ -65,7 +65,20 @@ export interface ConsumerHost {
   ): Promise<PublishResult>;
 }
 
-/** Marks an error as one that can never succeed: the message goes straight to the dead-letter topic. */
+/**
+ * Marks an error as one that can never succeed: the message goes straight to the dead-letter topic.
+ *
+ * @example
+ * ```ts
+ * import { permanentError } from 'switchboard';
+ *
+ * await bus.subscribe('task.created.v1', async (event) => {
+ *   const { taskId, title } = event.data;
+ *   if (title.length > 500) throw permanentError('title too long', { details: { taskId } }); // no retry
+ *   await search.index(event.data);
+ * });
+ * ```
+ */
 export function permanentError(
   message: string,
   options: { cause?: unknown; details?: Record<string, unknown> } = {},
@@ -76,6 +89,15 @@ export function permanentError(
 /**
  * Errors that can never succeed by trying again: a `SwitchboardError` with `retryable: false`, or any error
  * with `permanent: true`. Plain errors are presumed transient: the broker redelivers them.
+ *
+ * @example
+ * ```ts
+ * import { isPermanentError, retry } from 'switchboard';
+ *
+ * // retry plain errors too (isRetryable would not), but never a permanent one
+ * const policy = retry({ maxAttempts: 5, shouldRetry: (error) => !isPermanentError(error) });
+ * await bus.subscribe('invoice.issued.v1', sendInvoice, { retry: policy });
+ * ```
  */
 export function isPermanentError(error: unknown): boolean {
   if (isSwitchboardError(error)) return !error.retryable;

@@ -11,6 +11,17 @@ import type { DeadLetterReason } from './types.js';
 /**
  * Names of the headers a dead letter carries, beside the original message's own headers. Lower-case and valid
  * on every transport (no underscores or dots, so Kafka, NATS and HTTP carry them alike).
+ *
+ * @example
+ * ```ts
+ * import { DEAD_LETTER_HEADERS } from 'switchboard';
+ *
+ * // replay what ran out of deliveries; leave permanent errors for a human to look at
+ * await bus.replayDeadLetters({
+ *   from: 'reminders.dlq',
+ *   filter: (message) => message.headers[DEAD_LETTER_HEADERS.reason] === 'max-deliveries',
+ * });
+ * ```
  */
 export const DEAD_LETTER_HEADERS = {
   reason: 'dlq-reason',
@@ -37,7 +48,17 @@ export interface DeadLetterInfo {
   readonly lastFailureMs: number;
 }
 
-/** The default dead-letter topic of a topic: `<topic>.dlq`. */
+/**
+ * The default dead-letter topic of a topic: `<topic>.dlq`.
+ *
+ * @example
+ * ```ts
+ * import { defaultDeadLetterTopic } from 'switchboard';
+ *
+ * defaultDeadLetterTopic('reminders'); // 'reminders.dlq'
+ * await bus.replayDeadLetters({ from: defaultDeadLetterTopic(bus.topicFor('reminder.due.v1')) });
+ * ```
+ */
 export function defaultDeadLetterTopic(topic: string): string {
   return `${topic}.dlq`;
 }
@@ -80,7 +101,21 @@ export function buildDeadLetter(delivery: Delivery, info: DeadLetterInfo): WireM
   return { key: delivery.message.key, headers, body: delivery.message.body };
 }
 
-/** The original message of a dead letter, without the dead-letter headers, for replay. */
+/**
+ * The original message of a dead letter, without the dead-letter headers, for replay.
+ *
+ * @example
+ * ```ts
+ * import { DEAD_LETTER_HEADERS, stripDeadLetterHeaders } from 'switchboard';
+ *
+ * // a hand-rolled replay on the transport (what bus.replayDeadLetters does, without its idle and limit stops)
+ * await transport.subscribe('reminders.dlq', async (delivery) => {
+ *   const topic = delivery.message.headers[DEAD_LETTER_HEADERS.originalTopic] ?? 'reminders';
+ *   await transport.publish(topic, stripDeadLetterHeaders(delivery.message));
+ *   await delivery.ack();
+ * }, { group: 'dlq-replayer' });
+ * ```
+ */
 export function stripDeadLetterHeaders(message: WireMessage): WireMessage {
   const headers: WireHeaders = {};
   const ours = new Set<string>(Object.values(DEAD_LETTER_HEADERS));

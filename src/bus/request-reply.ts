@@ -7,9 +7,36 @@
 import type { Envelope } from '../envelope/types.js';
 import { ERROR_CODES, type ErrorCode, isSwitchboardError, SwitchboardError } from '../errors.js';
 
-/** The extension that names the reply topic of a request. */
+/**
+ * The extension that names the reply topic of a request.
+ *
+ * @example
+ * ```ts
+ * import { REPLY_TO_EXTENSION } from 'switchboard';
+ *
+ * // without native request/reply (anything but NATS), requests of a type reach its plain subscribers too
+ * await bus.subscribe('task.create.v1', async (event) => {
+ *   if (event.extensions?.[REPLY_TO_EXTENSION] !== undefined) return; // a request: bus.respond answers it
+ *   await audit.record(event.id);
+ * });
+ * ```
+ */
 export const REPLY_TO_EXTENSION = 'replyto';
-/** The extension that marks a reply as an error. */
+/**
+ * The extension that marks a reply as an error.
+ *
+ * @example
+ * ```ts
+ * import { createEnvelope, REPLY_STATUS_EXTENSION } from 'switchboard';
+ *
+ * // a hand-written responder refusing a request as bus.respond would: bus.request rejects with SWB_RATE_LIMITED
+ * const reply = createEnvelope({
+ *   type: `${request.type}.reply`, source: 'quota-gateway', correlationid: request.id,
+ *   data: { name: 'SwitchboardError', code: 'SWB_RATE_LIMITED', message: 'quota exceeded', retryable: true },
+ *   extensions: { [REPLY_STATUS_EXTENSION]: 'error' },
+ * });
+ * ```
+ */
 export const REPLY_STATUS_EXTENSION = 'replystatus';
 
 /** The wire form of an error sent back to a requester: no stack, no cause, no payload. */

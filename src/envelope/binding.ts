@@ -30,7 +30,17 @@ import { safeJsonParse } from './safe-json.js';
 import type { BindingMode, Codec, Envelope, HeaderStyle, WireHeaders, WireMessage } from './types.js';
 import { isSealed, sealable, sealEnvelope, validateEnvelope } from './validate.js';
 
-/** The media type of a structured-mode body. */
+/**
+ * The media type of a structured-mode body.
+ *
+ * @example
+ * ```ts
+ * import { STRUCTURED_CONTENT_TYPE, toWireMessage } from 'switchboard';
+ *
+ * const wire = toWireMessage(envelope, { style: 'kafka', mode: 'structured' });
+ * wire.headers['content-type'] === STRUCTURED_CONTENT_TYPE; // true: the body is the whole JSON event
+ * ```
+ */
 export const STRUCTURED_CONTENT_TYPE = 'application/cloudevents+json';
 
 /** Options of {@link toWireMessage}. */

@@ -22,7 +22,17 @@ export interface EnvelopeLimits {
 /** {@link EnvelopeLimits} with every field set. */
 export type ResolvedLimits = Required<EnvelopeLimits>;
 
-/** The defaults: 1 MiB body, 64 headers, 16 KiB of headers, depth 64. */
+/**
+ * The defaults: 1 MiB body, 64 headers, 16 KiB of headers, depth 64.
+ *
+ * @example
+ * ```ts
+ * import { createBus, DEFAULT_LIMITS } from 'switchboard';
+ *
+ * // accept bodies up to 4 MiB; the other limits keep their defaults
+ * const bus = createBus({ transport, source: 'media-service', limits: { maxBytes: 4 * DEFAULT_LIMITS.maxBytes } });
+ * ```
+ */
 export const DEFAULT_LIMITS: ResolvedLimits = Object.freeze({
   maxBytes: 1024 * 1024,
   maxHeaderCount: 64,

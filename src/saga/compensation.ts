@@ -11,7 +11,21 @@ import { type RetryOptions, retry } from '../resilience/retry.js';
 import { timeout } from '../resilience/timeout.js';
 import type { SagaDefinition, SagaStep } from './types.js';
 
-/** Milliseconds a compensation attempt may take when neither it nor its step says. */
+/**
+ * Milliseconds a compensation attempt may take when neither it nor its step says.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_COMPENSATION_TIMEOUT_MS, type SagaStep } from 'switchboard/saga';
+ *
+ * const reserve: SagaStep<{ agentId: string }> = {
+ *   name: 'reserve_resources',
+ *   action: ({ input }) => resources.reserve(input.agentId),
+ *   compensation: ({ input }) => resources.release(input.agentId),
+ *   compensationTimeout: 2 * DEFAULT_COMPENSATION_TIMEOUT_MS, // a slow release API: 60 s per attempt
+ * };
+ * ```
+ */
 export const DEFAULT_COMPENSATION_TIMEOUT_MS = 30_000;
 
 /** Seed 004's retry: 3 attempts, 1 s base doubling to at most 10 s, with jitter. */

@@ -5,7 +5,19 @@
  */
 import type { SagaListFilter, SagaRecord, SagaStore } from './store.js';
 
-/** The store {@link memorySagaStore} returns. */
+/**
+ * The store {@link memorySagaStore} returns.
+ *
+ * @example
+ * ```ts
+ * import { createSaga, memorySagaStore } from 'switchboard/saga';
+ *
+ * const store = memorySagaStore();
+ * await createSaga(agentSpawningSaga, { store }).run({ agentId: 'agent-7' }, { sagaId: 'spawn-agent-7' });
+ * (await store.load('spawn-agent-7'))?.status; // 'completed', 'compensated' or 'failed'
+ * const unfinished = await store.list({ statuses: ['running', 'compensating'] });
+ * ```
+ */
 export class MemorySagaStore implements SagaStore {
   readonly #records = new Map<string, SagaRecord>();
 

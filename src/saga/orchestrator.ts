@@ -26,7 +26,17 @@ import type {
 } from './types.js';
 import { validateDefinition } from './validate.js';
 
-/** Seed 004's saga timeout. */
+/**
+ * Seed 004's saga timeout.
+ *
+ * @example
+ * ```ts
+ * import { createSaga, DEFAULT_SAGA_TIMEOUT_MS } from 'switchboard/saga';
+ *
+ * createSaga(agentSpawningSaga).timeoutMs; // DEFAULT_SAGA_TIMEOUT_MS (300_000) when the definition sets no `timeout`
+ * const formation = createSaga({ name: 'mesh_formation_saga', steps, timeout: 2 * DEFAULT_SAGA_TIMEOUT_MS });
+ * ```
+ */
 export const DEFAULT_SAGA_TIMEOUT_MS = 300_000;
 
 /** Options of {@link createSaga}. */
@@ -88,6 +98,16 @@ type Payload<K extends SagaEventName> = Omit<SagaEventMap[K][0], 'sagaId' | 'sag
  * you like. Errors of the store and the publisher never stop a run: a failed save while going forward rolls
  * the run back (a run that cannot be recorded cannot be recovered), one while compensating is reported through
  * the `error` event, as is every failed publish.
+ *
+ * @example
+ * ```ts
+ * import { createSaga, type SagaOrchestrator } from 'switchboard/saga';
+ *
+ * const spawning: SagaOrchestrator<{ agentId: string }> = createSaga(agentSpawningSaga, { store, publisher: bus });
+ * spawning.events.on('compensation.failed', ({ sagaId, step, error }) => log.error({ sagaId, step, code: error.code }));
+ * // the command's id as the saga id: a redelivered command joins or resumes the same run
+ * const outcome = await spawning.run({ agentId: 'agent-7' }, { sagaId: command.id });
+ * ```
  */
 export class SagaOrchestrator<I = unknown> {
   /** State transitions: `started`, `step.started`, `step.completed`, `step.failed`, `compensating`, ... */

@@ -292,13 +292,36 @@ export interface TopicProvisioning {
   ensureTopic(topic: string, config?: TopicConfig): Promise<void>;
 }
 
-/** Narrows a transport to one with native request/reply. */
+/**
+ * Narrows a transport to one with native request/reply.
+ *
+ * @example
+ * ```ts
+ * import { hasRequestReply, toWireMessage } from 'switchboard';
+ *
+ * if (hasRequestReply(transport)) {
+ *   const wire = toWireMessage(envelope, { style: 'nats' });
+ *   const reply = await transport.request('task.create.v1', wire, { timeoutMs: 2_000 });
+ * }
+ * ```
+ */
 export function hasRequestReply(transport: Transport): transport is Transport & RequestReplyTransport {
   const candidate = transport as Partial<RequestReplyTransport>;
   return typeof candidate.request === 'function' && typeof candidate.respond === 'function';
 }
 
-/** Narrows a transport to one that can provision topics. */
+/**
+ * Narrows a transport to one that can provision topics.
+ *
+ * @example
+ * ```ts
+ * import { hasTopicProvisioning } from 'switchboard';
+ *
+ * if (hasTopicProvisioning(transport)) {
+ *   await transport.ensureTopic('task-events', { partitions: 6, retentionMs: 7 * 86_400_000 });
+ * }
+ * ```
+ */
 export function hasTopicProvisioning(transport: Transport): transport is Transport & TopicProvisioning {
   return typeof (transport as Partial<TopicProvisioning>).ensureTopic === 'function';
 }
