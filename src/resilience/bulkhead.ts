@@ -46,7 +46,18 @@ class QueuedCall {
   }
 }
 
-/** The policy {@link bulkhead} returns. */
+/**
+ * The policy {@link bulkhead} returns.
+ *
+ * @example
+ * ```ts
+ * import { bulkhead } from 'switchboard';
+ *
+ * const db = bulkhead({ limit: 10, queue: 50 });
+ * db.onReject(() => metrics.increment('db.bulkhead.rejected'));
+ * const load = () => ({ running: db.running, queued: db.queued, freeSlots: db.executionSlots });
+ * ```
+ */
 export class BulkheadPolicy extends PolicyBase {
   readonly limit: number;
   readonly queue: number;

@@ -73,7 +73,19 @@ const NAMES: Record<CircuitState, CircuitStateName> = {
   [CircuitState.Isolated]: 'isolated',
 };
 
-/** The name of a cockatiel `CircuitState` as events report it. */
+/**
+ * The name of a cockatiel `CircuitState` as events report it.
+ *
+ * @example
+ * ```ts
+ * import { circuitBreaker, circuitStateName } from 'switchboard';
+ *
+ * const breaker = circuitBreaker({ name: 'payments' });
+ * breaker.onStateChange(({ from, to }) => {
+ *   console.log(`payments: ${circuitStateName(from)} -> ${circuitStateName(to)}`); // e.g. 'payments: closed -> open'
+ * });
+ * ```
+ */
 export function circuitStateName(state: CircuitState): CircuitStateName {
   return NAMES[state];
 }
@@ -85,7 +97,20 @@ interface ClosedOutcome {
 
 const defaultIsFailure = (error: unknown): boolean => !isSwitchboardError(error, 'SWB_ABORTED');
 
-/** The policy {@link circuitBreaker} returns. */
+/**
+ * The policy {@link circuitBreaker} returns.
+ *
+ * @example
+ * ```ts
+ * import { circuitBreaker } from 'switchboard';
+ *
+ * const payments = circuitBreaker({ consecutiveFailures: 5, halfOpenAfter: 30_000 });
+ * if (payments.stateName === 'open') console.warn('payments failing fast:', payments.lastFailure);
+ * const maintenance = payments.isolate(); // every call fails with SWB_CIRCUIT_ISOLATED until released
+ * // ... after the maintenance window:
+ * maintenance.release();
+ * ```
+ */
 export class CircuitBreakerPolicy extends PolicyBase {
   readonly halfOpenAfter: number;
   readonly halfOpenMaxRequests: number;

@@ -62,7 +62,19 @@ class ForeignLayer implements Layer {
   }
 }
 
-/** The policy {@link compose} returns. */
+/**
+ * The policy {@link compose} returns.
+ *
+ * @example
+ * ```ts
+ * import { bulkhead, compose, retry, timeout } from 'switchboard';
+ *
+ * const perAttempt = compose(retry({ maxAttempts: 3 }), timeout(2_000));
+ * const guarded = compose(bulkhead({ limit: 10 }), perAttempt); // nested compositions are flattened
+ * console.log(guarded.wrapped.length, guarded.layers.length); // 2 3
+ * const response = await guarded.execute(({ signal }) => fetch(url, { signal }));
+ * ```
+ */
 export class ComposedPolicy extends PolicyBase {
   /** The policies given to {@link compose}, outermost first (cockatiel's `IMergedPolicy.wrapped`). */
   readonly wrapped: readonly AnyPolicy[];

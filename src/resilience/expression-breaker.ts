@@ -16,7 +16,19 @@ export interface ExpressionBreakerOptions {
   readonly interval?: number;
 }
 
-/** The breaker {@link expressionBreaker} returns. */
+/**
+ * The breaker {@link expressionBreaker} returns.
+ *
+ * @example
+ * ```ts
+ * import { circuitBreaker, expressionBreaker } from 'switchboard';
+ *
+ * // Dapr's trip expression; the counters clear every 60 s while the breaker is closed
+ * const trip = expressionBreaker({ trip: 'consecutiveFailures > 5', interval: 60_000 });
+ * const breaker = circuitBreaker({ breaker: trip, halfOpenAfter: 30_000 });
+ * console.log(trip.state); // { requests, totalFailures, consecutiveFailures, ... }
+ * ```
+ */
 export class ExpressionBreaker implements IBreaker {
   readonly interval: number;
   private readonly trip: TripPredicate;

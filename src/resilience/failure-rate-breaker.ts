@@ -21,6 +21,15 @@ export interface FailureRateOptions {
 /**
  * A cockatiel `IBreaker` that opens on the failure rate over a sliding window of `buckets` buckets. Unlike
  * cockatiel's `SamplingBreaker`, the minimum is a number of calls in the window, not a rate per second.
+ *
+ * @example
+ * ```ts
+ * import { circuitBreaker, failureRateBreaker } from 'switchboard';
+ *
+ * // open when half the calls of the last 10 s failed, once at least 20 calls were seen
+ * const rate = failureRateBreaker({ threshold: 0.5, window: 10_000, minimumThroughput: 20 });
+ * const breaker = circuitBreaker({ breaker: rate, halfOpenAfter: 30_000 });
+ * ```
  */
 export class FailureRateBreaker implements IBreaker {
   readonly threshold: number;

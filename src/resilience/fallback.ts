@@ -17,7 +17,18 @@ export interface FallbackOptions extends PolicyOptions {
   readonly shouldFallback?: (error: unknown) => boolean;
 }
 
-/** The policy {@link fallback} returns. */
+/**
+ * The policy {@link fallback} returns.
+ *
+ * @example
+ * ```ts
+ * import { fallback, isRetryable } from 'switchboard';
+ *
+ * const prices = fallback(() => lastKnownPrices, { shouldFallback: isRetryable });
+ * prices.onFallback((error) => console.warn('serving cached prices', error));
+ * const list = await prices.execute(({ signal }) => fetchPrices(signal));
+ * ```
+ */
 export class FallbackPolicy<R> extends PolicyBase {
   private readonly valueOrFn: R | FallbackFn<R>;
   private readonly shouldFallback: (error: unknown) => boolean;

@@ -39,7 +39,20 @@ export interface SwitchboardPolicy extends IPolicy<IDefaultPolicyContext & Polic
 
 const now = (): number => performance.now();
 
-/** Shared implementation of `execute()`, the success and failure events and the layer protocol. */
+/**
+ * Shared implementation of `execute()`, the success and failure events and the layer protocol.
+ *
+ * @example
+ * ```ts
+ * import { bulkhead, type PolicyBase, retry, timeout } from 'switchboard';
+ *
+ * // every Switchboard policy has `name`, `execute()` and cockatiel's onSuccess/onFailure events
+ * const policies: PolicyBase[] = [retry(), timeout(5_000), bulkhead({ limit: 10 })];
+ * for (const policy of policies) {
+ *   policy.onFailure(({ duration }) => console.warn(`${policy.name} failed after ${duration} ms`));
+ * }
+ * ```
+ */
 export abstract class PolicyBase implements SwitchboardPolicy, Layer {
   /** @deprecated cockatiel's type-only marker; never defined at run time. */
   declare readonly _altReturn: never;

@@ -49,7 +49,18 @@ interface Bucket {
 
 const DEFAULT_KEY = '';
 
-/** The limiter {@link rateLimiter} returns: per-key `tryAcquire`/`acquire`, and an `IPolicy`. */
+/**
+ * The limiter {@link rateLimiter} returns: per-key `tryAcquire`/`acquire`, and an `IPolicy`.
+ *
+ * @example
+ * ```ts
+ * import { rateLimiter } from 'switchboard';
+ *
+ * // seed 002: 1000 requests a minute per user; wait for a token, but at most 2 s
+ * const perUser = rateLimiter({ capacity: 1_000, interval: 60_000, maxWait: 2_000 });
+ * await perUser.acquire(user.id, request.signal); // SWB_RATE_LIMITED if the wait would be longer
+ * ```
+ */
 export class RateLimiter extends PolicyBase {
   readonly capacity: number;
   /** Tokens per millisecond. */

@@ -56,7 +56,18 @@ export interface GiveUpEvent {
   readonly reason: GiveUpReason;
 }
 
-/** The policy {@link retry} returns. */
+/**
+ * The policy {@link retry} returns.
+ *
+ * @example
+ * ```ts
+ * import { retry } from 'switchboard';
+ *
+ * const policy = retry({ maxAttempts: 5, initialDelay: 200 });
+ * policy.onGiveUp(({ attempts, reason }) => console.warn(`gave up after ${attempts} attempts (${reason})`));
+ * await policy.execute(({ attempt }) => sendInvoice(invoice, attempt));
+ * ```
+ */
 export class RetryPolicy extends PolicyBase {
   readonly maxAttempts: number;
   readonly backoff: ResolvedBackoff;

@@ -41,6 +41,17 @@ export const NEVER_ABORTED: AbortSignal = neverAborted;
 /**
  * The execution context. Its own deadline, when it has one, sits in the {@link deadlineQueue}; its signal
  * follows its parent (an outer scope or the caller's signal) and its own deadline.
+ *
+ * @example
+ * ```ts
+ * import { retry } from 'switchboard';
+ *
+ * // Through retry (or compose) your function receives the call's ExecutionScope, typed as PolicyContext:
+ * // `attempt` counts from 1, and `signal` is only created when first read.
+ * await retry({ maxAttempts: 3 }).execute(({ signal, attempt }) =>
+ *   fetch(`${baseUrl}/orders?attempt=${attempt}`, { signal }),
+ * );
+ * ```
  */
 export class ExecutionScope implements PolicyContext, DeadlineEntry {
   attempt = 1;

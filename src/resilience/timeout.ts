@@ -26,7 +26,18 @@ export interface TimeoutOptions extends PolicyOptions {
   readonly strategy?: TimeoutStrategy;
 }
 
-/** The policy {@link timeout} returns. */
+/**
+ * The policy {@link timeout} returns.
+ *
+ * @example
+ * ```ts
+ * import { timeout } from 'switchboard';
+ *
+ * // aggressive: reject with SWB_TIMEOUT at 2 s even though legacyLookup ignores the signal
+ * const hardLimit = timeout({ duration: 2_000, strategy: 'aggressive' });
+ * const price = await hardLimit.execute(() => legacyLookup(sku));
+ * ```
+ */
 export class TimeoutPolicy extends PolicyBase implements ExpiryHandler {
   readonly duration: number;
   readonly strategy: TimeoutStrategy;

@@ -20,7 +20,18 @@
 import { createHash } from 'node:crypto';
 import type { WireHeaders } from '../envelope/types.js';
 
-/** Names of the headers the security layer writes. Lower-case letters and dashes: valid on Kafka, NATS and HTTP. */
+/**
+ * Names of the headers the security layer writes. Lower-case letters and dashes: valid on Kafka, NATS and HTTP.
+ *
+ * @example
+ * ```ts
+ * import { SECURITY_HEADERS } from 'switchboard';
+ *
+ * const wire = codec.encode(envelope);
+ * const signature = wire.headers[SECURITY_HEADERS.signature]; // 43 base64url characters
+ * const signedWith = wire.headers[SECURITY_HEADERS.signatureKeyId]; // the key id, e.g. for an audit log
+ * ```
+ */
 export const SECURITY_HEADERS = {
   signature: 'swb-signature',
   signatureKeyId: 'swb-signature-keyid',
@@ -28,9 +39,32 @@ export const SECURITY_HEADERS = {
   encryptionKeyId: 'swb-encryption-keyid',
 } as const;
 
-/** The algorithm names written to `swb-encryption` and used as the canonical forms' first element. */
+/**
+ * The algorithm names written to `swb-encryption` and used as the canonical forms' first element.
+ *
+ * @example
+ * ```ts
+ * import { createHash, createHmac } from 'node:crypto';
+ * import { SIGNATURE_SCHEME } from 'switchboard';
+ *
+ * // what a verifier in another service computes (the covered header pairs: see this module's note)
+ * const digest = createHash('sha256').update(body).digest('hex');
+ * const input = JSON.stringify([SIGNATURE_SCHEME, keyId, coveredPairs, digest]);
+ * const expected = createHmac('sha256', key).update(input).digest('base64url'); // compare with swb-signature
+ * ```
+ */
 export const SIGNATURE_SCHEME = 'swb-hmac-sha256-v1';
-/** The value of the `swb-encryption` header. */
+/**
+ * The value of the `swb-encryption` header.
+ *
+ * @example
+ * ```ts
+ * import { ENCRYPTION_SCHEME, SECURITY_HEADERS } from 'switchboard';
+ *
+ * const wire = codec.encode(envelope);
+ * const encrypted = wire.headers[SECURITY_HEADERS.encryption] === ENCRYPTION_SCHEME; // 'aes-256-gcm'
+ * ```
+ */
 export const ENCRYPTION_SCHEME = 'aes-256-gcm';
 const AAD_SCHEME = 'swb-aes-256-gcm-v1';
 

@@ -9,11 +9,33 @@
  */
 import { randomBytes } from 'node:crypto';
 
-/** Length of an AES-GCM IV in bytes (96 bits). */
+/**
+ * Length of an AES-GCM IV in bytes (96 bits).
+ *
+ * @example
+ * ```ts
+ * import { IV_BYTES } from 'switchboard';
+ *
+ * // an encrypted body is iv || ciphertext || 16-byte tag
+ * const iv = wire.body.subarray(0, IV_BYTES);
+ * const ciphertext = wire.body.subarray(IV_BYTES, wire.body.length - 16);
+ * ```
+ */
 export const IV_BYTES = 12;
 const COUNTER_LIMIT = 2 ** 32;
 
-/** A source of unique 96-bit IVs; one per codec, shared by all its keys. */
+/**
+ * A source of unique 96-bit IVs; one per codec, shared by all its keys.
+ *
+ * @example
+ * ```ts
+ * import { createCipheriv } from 'node:crypto';
+ * import { IvSequence } from 'switchboard';
+ *
+ * const ivs = new IvSequence(); // one per process and key set, as secureCodec keeps one per codec
+ * const cipher = createCipheriv('aes-256-gcm', key, ivs.next()); // a 12-byte IV this sequence never repeats
+ * ```
+ */
 export class IvSequence {
   #prefix: Buffer = Buffer.alloc(8);
   #counter = COUNTER_LIMIT;

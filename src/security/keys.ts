@@ -62,13 +62,35 @@ export interface ResolvedKey {
   readonly notAfterMs: number;
 }
 
-/** Default grace period of a rotated-out key: 10 minutes. */
+/**
+ * Default grace period of a rotated-out key: 10 minutes.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_GRACE_MS, type KeyRing } from 'switchboard';
+ *
+ * // messages can sit in a backlog for up to 30 minutes: accept a rotated-out key three times as long
+ * const signing: KeyRing = { keys, activeKeyId: '2026-11', graceMs: 3 * DEFAULT_GRACE_MS };
+ * ```
+ */
 export const DEFAULT_GRACE_MS = 10 * 60_000;
 
 const KEY_ID = /^[A-Za-z0-9._-]{1,64}$/;
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
-/** A resolved {@link KeyRing}: lookups by id with the rotation rules applied. */
+/**
+ * A resolved {@link KeyRing}: lookups by id with the rotation rules applied.
+ *
+ * @example
+ * ```ts
+ * import { ResolvedKeyRing } from 'switchboard';
+ *
+ * // check a signing ring at startup with secureCodec's rules (at least 32 bytes per key)
+ * const ring = new ResolvedKeyRing(signingRing, 'signing', 32, false);
+ * const { id } = ring.active(Date.now()); // throws SWB_CONFIG_INVALID once the active key is retired
+ * ring.accepted('2026-10', Date.now()); // throws SWB_UNKNOWN_KEY once that key's grace period is over
+ * ```
+ */
 export class ResolvedKeyRing {
   readonly #keys = new Map<string, ResolvedKey>();
   readonly #activeKeyId: string;

@@ -40,9 +40,32 @@ export interface ResolvedReplay {
   readonly rememberMs: number;
 }
 
-/** Default replay window: 5 minutes. */
+/**
+ * Default replay window: 5 minutes.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_REPLAY_WINDOW_MS, memoryIdempotencyStore, type SecurityOptions } from 'switchboard';
+ *
+ * // consumers that may lag up to 15 minutes need three times the default window
+ * const security: SecurityOptions = {
+ *   signing,
+ *   replay: { windowMs: 3 * DEFAULT_REPLAY_WINDOW_MS, store: memoryIdempotencyStore() },
+ * };
+ * ```
+ */
 export const DEFAULT_REPLAY_WINDOW_MS = 5 * 60_000;
-/** Default tolerated clock skew: 30 seconds. */
+/**
+ * Default tolerated clock skew: 30 seconds.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_CLOCK_SKEW_MS, type SecurityOptions } from 'switchboard';
+ *
+ * // hosts whose clocks drift more than usual: allow a minute of skew either way
+ * const security: SecurityOptions = { signing, replay: { skewMs: 2 * DEFAULT_CLOCK_SKEW_MS } };
+ * ```
+ */
 export const DEFAULT_CLOCK_SKEW_MS = 30_000;
 const DEFAULT_LEASE_MS = 30_000;
 
