@@ -101,7 +101,11 @@ export interface ReplayOptions {
   readonly from: string;
   /** Where to send the messages. Default: each message's original topic (its `dlq-original-topic` header). */
   readonly to?: string;
-  /** Replays only the messages this returns `true` for; the others stay in the dead-letter topic's group. */
+  /**
+   * Replays only the messages this returns `true` for. The others (and those past `limit`) are given back to the
+   * dead-letter topic's replay group with a 60 s delay, so this replay does not see them again; on a broker that
+   * counts deliveries, each pass that skips a message counts as one delivery of it.
+   */
   readonly filter?: (message: WireMessage) => boolean;
   /** Stops after this many messages. Default: unlimited. */
   readonly limit?: number;
@@ -344,7 +348,10 @@ export class Bus<M extends object = MessageMap> {
 
   /**
    * Subscribes a handler to one message type (or several). Instances with the same `group` (default: the
-   * service's `source`) share the work; each group gets every message.
+   * service's `source`) share the work; each group gets every message. On a transport without native
+   * request/reply (any but NATS), requests sent with {@link Bus.request} travel as ordinary messages of their
+   * type, so a plain subscriber of that type sees them too (they carry the `replyto` extension,
+   * {@link REPLY_TO_EXTENSION}).
    *
    * @example
    * ```ts

@@ -364,7 +364,7 @@ export class CircuitBreakerPolicy extends PolicyBase {
  *
  * @example
  * ```ts
- * import { circuitBreaker } from 'switchboard';
+ * import { circuitBreaker, circuitStateName } from 'switchboard';
  *
  * // seed 004: open after 5 failures, wait 30 s, admit 3 test calls, close after 2 successes
  * const breaker = circuitBreaker({
@@ -373,7 +373,7 @@ export class CircuitBreakerPolicy extends PolicyBase {
  *   halfOpenMaxRequests: 3,
  *   successThreshold: 2,
  * });
- * breaker.onStateChange(({ to }) => console.log('breaker', to));
+ * breaker.onStateChange(({ to }) => console.log('breaker', circuitStateName(to)));
  * await breaker.execute(() => callPayments());
  * ```
  */

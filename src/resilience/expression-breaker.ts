@@ -100,6 +100,8 @@ function zero(): TripCounts {
  *
  * @example
  * ```ts
+ * import { circuitBreaker, expressionBreaker } from 'switchboard';
+ *
  * const breaker = circuitBreaker({ breaker: expressionBreaker({ trip: 'consecutiveFailures > 3', interval: 5_000 }) });
  * ```
  */

@@ -124,8 +124,14 @@ export class FailureRateBreaker implements IBreaker {
  *
  * @example
  * ```ts
+ * import { circuitBreaker, failureRateBreaker } from 'switchboard';
+ *
  * // open when half the calls of the last 10 s failed, once at least 20 calls were seen
- * const breaker = circuitBreaker({ failureRate: { threshold: 0.5, window: 10_000, minimumThroughput: 20 } });
+ * const breaker = circuitBreaker({
+ *   breaker: failureRateBreaker({ threshold: 0.5, window: 10_000, minimumThroughput: 20 }),
+ * });
+ * // the same, through circuitBreaker's shorthand
+ * const same = circuitBreaker({ failureRate: { threshold: 0.5, window: 10_000, minimumThroughput: 20 } });
  * ```
  */
 export function failureRateBreaker(options: FailureRateOptions): FailureRateBreaker {

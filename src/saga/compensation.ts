@@ -12,7 +12,7 @@ import { timeout } from '../resilience/timeout.js';
 import type { SagaDefinition, SagaStep } from './types.js';
 
 /**
- * Milliseconds a compensation attempt may take when neither it nor its step says.
+ * Milliseconds a compensation attempt may take when its step sets neither `compensationTimeout` nor `timeout`.
  *
  * @example
  * ```ts

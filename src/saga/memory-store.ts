@@ -60,7 +60,7 @@ export class MemorySagaStore implements SagaStore {
  *
  * @example
  * ```ts
- * import { createSaga, memorySagaStore } from 'switchboard';
+ * import { createSaga, memorySagaStore } from 'switchboard/saga';
  *
  * const store = memorySagaStore();
  * const spawning = createSaga(agentSpawningSaga, { store });

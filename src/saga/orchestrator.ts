@@ -568,7 +568,7 @@ function restoredError(error: PersistedError | undefined): SwitchboardError {
  *
  * @example
  * ```ts
- * import { createBus, createSaga, memorySagaStore, memoryTransport } from 'switchboard';
+ * import { createSaga, memorySagaStore } from 'switchboard/saga';
  *
  * // seed 004's agent_spawning_saga
  * const spawning = createSaga<{ agentId: string }>(

@@ -17,7 +17,7 @@ export type SagaMessageType = `saga.${SagaEventName}`;
  *
  * @example
  * ```ts
- * import type { SagaMessageMap } from 'switchboard';
+ * import type { SagaMessageMap } from 'switchboard/saga';
  *
  * interface MeshEvents extends SagaMessageMap {
  *   'agent.spawned.v1': { agentId: string };

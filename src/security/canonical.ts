@@ -40,7 +40,8 @@ export const SECURITY_HEADERS = {
 } as const;
 
 /**
- * The algorithm names written to `swb-encryption` and used as the canonical forms' first element.
+ * The first element of the signature's canonical form: it names the signing algorithm and its version (it goes
+ * into no header; `swb-encryption` carries {@link ENCRYPTION_SCHEME}).
  *
  * @example
  * ```ts

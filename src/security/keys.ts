@@ -32,6 +32,8 @@ export interface SecretKey {
  *
  * @example
  * ```ts
+ * import type { KeyRing } from 'switchboard';
+ *
  * const ring: KeyRing = {
  *   keys: [
  *     { id: '2026-10', secret: process.env.SIGNING_KEY_OCT!, notAfter: '2026-11-01T00:00:00Z' },
