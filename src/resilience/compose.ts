@@ -75,7 +75,7 @@ class ForeignLayer implements Layer {
  * const response = await guarded.execute(({ signal }) => fetch(url, { signal }));
  * ```
  */
-export class ComposedPolicy extends PolicyBase {
+export class ComposedPolicy<A = never> extends PolicyBase<A> {
   /** The policies given to {@link compose}, outermost first (cockatiel's `IMergedPolicy.wrapped`). */
   readonly wrapped: readonly AnyPolicy[];
   /** The flattened chain. */
@@ -93,15 +93,15 @@ export class ComposedPolicy extends PolicyBase {
     this.layers = layers;
   }
 
-  override execute<T>(fn: PolicyFn<T>, signal?: ExecuteSignal): Promise<T> {
+  override execute<T>(fn: PolicyFn<T>, signal?: ExecuteSignal): Promise<T | A> {
     return this.start(fn, signal);
   }
 
-  private start<T>(fn: PolicyFn<T>, parent: ExecuteSignal | ExecutionScope | undefined): Promise<T> {
+  private start<T>(fn: PolicyFn<T>, parent: ExecuteSignal | ExecutionScope | undefined): Promise<T | A> {
     const scope = rootScope(fn as PolicyFn<unknown>, this.layers, parent);
-    let result: Promise<T>;
+    let result: Promise<T | A>;
     try {
-      result = Promise.resolve(runNext(scope, 0) as T | Promise<T>);
+      result = Promise.resolve(runNext(scope, 0) as T | A | Promise<T | A>);
     } catch (error) {
       result = Promise.reject(error);
     }
@@ -140,6 +140,11 @@ export class ComposedPolicy extends PolicyBase {
  * const user = await policy.execute(({ signal, attempt }) => fetchUser(id, { signal }));
  * ```
  */
-export function compose(...policies: AnyPolicy[]): SwitchboardPolicy & ComposedPolicy {
-  return new ComposedPolicy(policies);
+export function compose<P extends AnyPolicy[]>(
+  ...policies: P
+): SwitchboardPolicy<AltReturnOf<P[number]>> & ComposedPolicy<AltReturnOf<P[number]>> {
+  return new ComposedPolicy<AltReturnOf<P[number]>>(policies);
 }
+
+/** What a policy may resolve with instead of the function's result (cockatiel's `_altReturn` marker). */
+type AltReturnOf<P> = P extends { readonly _altReturn: infer A } ? A : never;

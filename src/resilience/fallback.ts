@@ -29,7 +29,7 @@ export interface FallbackOptions extends PolicyOptions {
  * const list = await prices.execute(({ signal }) => fetchPrices(signal));
  * ```
  */
-export class FallbackPolicy<R> extends PolicyBase {
+export class FallbackPolicy<R> extends PolicyBase<R> {
   private readonly valueOrFn: R | FallbackFn<R>;
   private readonly shouldFallback: (error: unknown) => boolean;
   private readonly fallbackEmitter = new EventEmitter<unknown>();

@@ -30,11 +30,14 @@ export interface PolicyOptions {
  */
 export type ExecuteSignal = AbortSignal | Deadline;
 
-/** A Switchboard policy: cockatiel's `IPolicy` with our context type. */
-export interface SwitchboardPolicy extends IPolicy<IDefaultPolicyContext & PolicyContext> {
+/**
+ * A Switchboard policy: cockatiel's `IPolicy` with our context type. `A` is what the policy may resolve with
+ * instead of the function's result (a fallback's value); `never` for every other policy.
+ */
+export interface SwitchboardPolicy<A = never> extends IPolicy<IDefaultPolicyContext & PolicyContext, A> {
   /** Name used in events and errors. */
   readonly name: string;
-  execute<T>(fn: PolicyFn<T>, signal?: ExecuteSignal): Promise<T>;
+  execute<T>(fn: PolicyFn<T>, signal?: ExecuteSignal): Promise<T | A>;
 }
 
 const now = (): number => performance.now();
@@ -53,9 +56,9 @@ const now = (): number => performance.now();
  * }
  * ```
  */
-export abstract class PolicyBase implements SwitchboardPolicy, Layer {
+export abstract class PolicyBase<A = never> implements SwitchboardPolicy<A>, Layer {
   /** @deprecated cockatiel's type-only marker; never defined at run time. */
-  declare readonly _altReturn: never;
+  declare readonly _altReturn: A;
   readonly name: string;
   /** The emitter this policy reports to. */
   readonly events: ResilienceEvents;
@@ -75,11 +78,11 @@ export abstract class PolicyBase implements SwitchboardPolicy, Layer {
   }
 
   /** Runs `fn` through this policy; `fn` receives `{ signal, attempt }`. */
-  execute<T>(fn: PolicyFn<T>, signal?: ExecuteSignal): Promise<T> {
+  execute<T>(fn: PolicyFn<T>, signal?: ExecuteSignal): Promise<T | A> {
     const scope = rootScope(fn as PolicyFn<unknown>, this.self, signal);
-    let result: Promise<T>;
+    let result: Promise<T | A>;
     try {
-      result = this.run(scope, 1) as Promise<T>;
+      result = this.run(scope, 1) as Promise<T | A>;
     } catch (error) {
       result = Promise.reject(error);
     }

@@ -1,11 +1,26 @@
-import { describe, expect, it, vi } from 'vitest';
+import { describe, expect, expectTypeOf, it, vi } from 'vitest';
 import { SwitchboardError } from '../../src/errors.js';
 import { compose } from '../../src/resilience/compose.js';
 import { createResilienceEvents } from '../../src/resilience/events.js';
 import { fallback } from '../../src/resilience/fallback.js';
 import { retry } from '../../src/resilience/retry.js';
+import { timeout } from '../../src/resilience/timeout.js';
 
 describe('fallback', () => {
+  it('types the result as the function result or the fallback value, alone and composed', async () => {
+    const policy = fallback(0);
+    const failing = (): string => {
+      throw new Error('down');
+    };
+    expectTypeOf(policy.execute(failing)).resolves.toEqualTypeOf<string | number>();
+    await expect(policy.execute(failing)).resolves.toBe(0);
+    const composed = compose(fallback('none' as const), retry({ maxAttempts: 2, initialDelay: 1 }));
+    expectTypeOf(composed.execute(() => 1)).resolves.toEqualTypeOf<number | 'none'>();
+    await expect(composed.execute(() => Promise.reject(new Error('down')))).resolves.toBe('none');
+    // Without a fallback in the chain, nothing but the function's own result.
+    expectTypeOf(compose(retry(), timeout(5_000)).execute(() => 1)).resolves.toEqualTypeOf<number>();
+  });
+
   it('returns a value on failure and passes success through', async () => {
     const policy = fallback('default');
     await expect(policy.execute(() => 'live')).resolves.toBe('live');
