@@ -236,6 +236,7 @@ export type {
   KeyRing,
   ReplayOptions as ReplayProtectionOptions,
   ReplayScope,
+  ResolvedKey,
   ResolvedReplay,
   SecretKey,
   SecureCodec,

@@ -8,7 +8,7 @@
 
 export { ENCRYPTION_SCHEME, SECURITY_HEADERS, SIGNATURE_SCHEME } from './canonical.js';
 export { IV_BYTES, IvSequence } from './iv.js';
-export type { KeyRing, SecretKey } from './keys.js';
+export type { KeyRing, ResolvedKey, SecretKey } from './keys.js';
 export { DEFAULT_GRACE_MS, ResolvedKeyRing } from './keys.js';
 export type { SecurityOptions } from './options.js';
 export type { ReplayOptions, ReplayScope, ResolvedReplay } from './replay.js';
