@@ -59,6 +59,8 @@ describeServers('chaos 11: the idempotency store goes down mid-run', () => {
     let handlerStartsDuringOutage = 0;
     let handledAtKill = 0;
     let handledAtRestart = 0;
+    let stopPublishing = false;
+    let publisher: Promise<void> | undefined;
     try {
       await bus.subscribe(
         TYPE,
@@ -76,8 +78,8 @@ describeServers('chaos 11: the idempotency store goes down mid-run', () => {
         // A lease longer than the outage: commits that failed meanwhile are retried (for half the lease) and land.
         { concurrency: 8, idempotency: true, idempotencyLeaseMs: 8000, redeliveryDelay: 200 },
       );
-      const publisher = (async () => {
-        for (let n = 0; n < TOTAL; n += 10) {
+      publisher = (async () => {
+        for (let n = 0; n < TOTAL && !stopPublishing; n += 10) {
           for (let j = n; j < n + 10; j++) {
             const id = `o-${j}`;
             ledger.attempt(id);
@@ -92,6 +94,10 @@ describeServers('chaos 11: the idempotency store goes down mid-run', () => {
       killedAt = Date.now();
       handledAtKill = ledger.effects.size;
       await sleep(OUTAGE_MS);
+      // Handlers in flight at the kill keep their slots while their commits are retried (up to half the lease, 4 s,
+      // longer than the outage): on a loaded machine all 8 slots can be held so, and no reservation is asked for
+      // in OUTAGE_MS. The store stays down until it has refused one, so the fail-closed path is always exercised.
+      await until(() => storeErrors.reserve > 0, 20_000, 'a reservation refused while the store is down');
       handledAtRestart = ledger.effects.size;
       const reserveErrorsWhileDown = storeErrors.reserve;
       await redis.start();
@@ -101,6 +107,9 @@ describeServers('chaos 11: the idempotency store goes down mid-run', () => {
       await until(() => ledger.complete(), 60_000, 'every message handled after the restart');
       await settle(() => ledger.handled + ledger.duplicates, 1000);
     } finally {
+      // A failed assertion must not leave the publisher running into the closed bus.
+      stopPublishing = true;
+      await publisher?.catch(() => undefined);
       await bus.close({ graceMs: 1000 });
       await inner.close();
     }
