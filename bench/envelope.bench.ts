@@ -16,6 +16,7 @@
  */
 import avro from 'avsc';
 import protobuf from 'protobufjs';
+import { REQUIRED_ATTRIBUTES } from '../src/envelope/attributes.js';
 import { avroCodec } from '../src/envelope/avro-codec.js';
 import { createEnvelope } from '../src/envelope/create.js';
 import { protobufCodec } from '../src/envelope/protobuf-codec.js';
@@ -71,12 +72,7 @@ const envelopeFields = {
 
 // The attributes every envelope of this bench carries, in the envelope's own order.
 const ATTRIBUTES = [
-  'id',
-  'source',
-  'type',
-  'specversion',
-  'time',
-  'datacontenttype',
+  ...REQUIRED_ATTRIBUTES,
   'subject',
   'correlationid',
   'partitionkey',

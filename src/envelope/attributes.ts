@@ -46,12 +46,7 @@ export const KNOWN_KEYS: ReadonlySet<string> = new Set<string>([
 ]);
 
 /** Names a user extension may not take: they already mean something. */
-const RESERVED_EXTENSION_NAMES: ReadonlySet<string> = new Set<string>([
-  ...REQUIRED_ATTRIBUTES,
-  ...OPTIONAL_ATTRIBUTES,
-  'data',
-  'extensions',
-]);
+const RESERVED_EXTENSION_NAMES = KNOWN_KEYS;
 
 /** CloudEvents extension names: lower-case ASCII letters and digits (we cap the length at 64). */
 export const EXTENSION_NAME = /^[a-z0-9]{1,64}$/;

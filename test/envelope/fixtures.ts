@@ -5,6 +5,7 @@
 import avro from 'avsc';
 import fc from 'fast-check';
 import protobuf from 'protobufjs';
+import { KNOWN_KEYS } from '../../src/envelope/attributes.js';
 import type { Envelope } from '../../src/envelope/types.js';
 
 export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
@@ -160,26 +161,8 @@ export const rfc3339 = fc
 
 const semver = fc.tuple(fc.nat(20), fc.nat(20), fc.nat(20)).map(([a, b, c]) => `${a}.${b}.${c}`);
 
-const RESERVED = new Set([
-  'id',
-  'source',
-  'type',
-  'specversion',
-  'time',
-  'datacontenttype',
-  'subject',
-  'dataschema',
-  'correlationid',
-  'causationid',
-  'partitionkey',
-  'schemaversion',
-  'destination',
-  'expirytime',
-  'traceparent',
-  'tracestate',
-  'data',
-  'extensions',
-]);
+// Names an extension cannot take: every attribute, `data` and `extensions`.
+const RESERVED = KNOWN_KEYS;
 
 const extensions = fc.dictionary(
   fc.stringMatching(/^[a-z0-9]{1,20}$/).filter((n) => !RESERVED.has(n)),
