@@ -167,17 +167,6 @@ export class Bus<M extends object = MessageMap> {
         },
       );
     }
-    if (
-      options.contentMode !== undefined &&
-      options.contentMode !== 'binary' &&
-      options.contentMode !== 'structured'
-    ) {
-      throw new SwitchboardError(
-        'SWB_CONFIG_INVALID',
-        "createBus: `contentMode` must be 'binary' or 'structured'",
-        { details: { path: 'contentMode' } },
-      );
-    }
     this.#options = options;
     this.transport = options.transport;
     this.source = options.source;

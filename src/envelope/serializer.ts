@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { SwitchboardError } from '../errors.js';
 import { isJsonMediaType, mediaEssence } from './attributes.js';
 import { type CodecContext, decodeWire, toWireMessage } from './binding.js';
 import { isJsonCodec, jsonCodec } from './json-codec.js';
@@ -57,6 +58,13 @@ export interface EnvelopeSerializer {
 export function createEnvelopeSerializer(options: EnvelopeSerializerOptions): EnvelopeSerializer {
   const { style, registry, readerVersions } = options;
   const mode = options.mode ?? 'binary';
+  if (mode !== 'binary' && mode !== 'structured') {
+    throw new SwitchboardError(
+      'SWB_CONFIG_INVALID',
+      "envelope serializer: `mode` (a bus's `contentMode`) must be 'binary' or 'structured'",
+      { details: { path: 'mode' } },
+    );
+  }
   const limits = resolveLimits(options.limits);
   const json = jsonCodec({ maxDepth: limits.maxDepth });
   const defaultCodec = options.defaultCodec ?? json;

@@ -337,3 +337,17 @@ describe('errors never carry payload bytes', () => {
     });
   }
 });
+
+describe('serializer options', () => {
+  it('rejects a content mode other than binary or structured, instead of falling back to binary', () => {
+    let thrown: unknown;
+    try {
+      createEnvelopeSerializer({ style: 'nats', mode: 'both' as 'binary' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isSwitchboardError(thrown, 'SWB_CONFIG_INVALID')).toBe(true);
+    expect((thrown as { details?: { path?: string } }).details?.path).toBe('mode');
+    expect(() => createEnvelopeSerializer({ style: 'kafka', mode: 'structured' })).not.toThrow();
+  });
+});
